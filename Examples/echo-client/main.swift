@@ -1,0 +1,231 @@
+import EchoProtos
+import Tandem
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Command-line options of echo-client.
+struct ClientOptions {
+  var target = ""
+  var transport = "tcp"
+  var caPath: String?
+  var insecure = false
+  var plaintext = false
+  var serverName: String?
+  var timeoutSeconds: Double?
+  var metadata: [(String, String)] = []
+  var command = ""
+  var texts: [String] = []
+
+  static let usage = """
+    usage: echo-client --target HOST:PORT [--transport tcp|quic|hybrid]
+                       [--ca FILE | --insecure] [--plaintext] [--server-name NAME]
+                       [--timeout SECONDS] [--metadata KEY=VALUE]...
+                       get|expand|collect|update TEXT...
+
+      --target HOST:PORT   the server, e.g. 127.0.0.1:50051 or [::1]:50051
+      --transport KIND     tcp (HTTP/2), quic (HTTP/3) or hybrid (default tcp; quic and hybrid
+                           are not available yet)
+      --ca FILE            trust the CA certificates in this PEM file (default: system store)
+      --insecure           use TLS without verifying the server (tests only)
+      --plaintext          HTTP/2 without TLS (h2c)
+      --server-name NAME   the name to verify in the server certificate (default: the host)
+      --timeout SECONDS    deadline of the call (default: none)
+      --metadata KEY=VALUE request metadata; keys ending in -bin take the value's UTF-8 bytes
+    Commands:
+      get TEXT...      one unary call with the words as one text
+      expand TEXT...   one server-streaming call; one response per word
+      collect TEXT...  one client-streaming call; one request per argument
+      update TEXT...   one bidirectional call; one request per argument
+    """
+
+  init(arguments: [String]) throws(UsageError) {
+    var index = 0
+    func value(for flag: String) throws(UsageError) -> String {
+      index += 1
+      guard index < arguments.count else { throw UsageError("\(flag) needs a value") }
+      return arguments[index]
+    }
+    var positional: [String] = []
+    while index < arguments.count {
+      let argument = arguments[index]
+      switch argument {
+      case "--target": target = try value(for: argument)
+      case "--transport":
+        let text = try value(for: argument)
+        guard ["tcp", "quic", "hybrid"].contains(text) else {
+          throw UsageError("invalid --transport '\(text)': expected tcp, quic or hybrid")
+        }
+        transport = text
+      case "--ca": caPath = try value(for: argument)
+      case "--insecure": insecure = true
+      case "--plaintext": plaintext = true
+      case "--server-name": serverName = try value(for: argument)
+      case "--timeout":
+        let text = try value(for: argument)
+        guard let seconds = Double(text), seconds > 0, seconds.isFinite else {
+          throw UsageError("invalid --timeout '\(text)': expected a positive number of seconds")
+        }
+        timeoutSeconds = seconds
+      case "--metadata":
+        let text = try value(for: argument)
+        guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
+          throw UsageError("invalid --metadata '\(text)': expected KEY=VALUE")
+        }
+        metadata.append((String(text[..<equals]).lowercased(), String(text[text.index(after: equals)...])))
+      case "--help", "-h": throw UsageError(nil)
+      default:
+        if argument.hasPrefix("--") { throw UsageError("unknown option '\(argument)'") }
+        positional.append(argument)
+      }
+      index += 1
+    }
+    guard !target.isEmpty else { throw UsageError("--target is required") }
+    guard let first = positional.first else { throw UsageError("a command is required: get, expand, collect or update") }
+    guard ["get", "expand", "collect", "update"].contains(first) else {
+      throw UsageError("unknown command '\(first)': expected get, expand, collect or update")
+    }
+    if plaintext && (caPath != nil || insecure) {
+      throw UsageError("--plaintext cannot be combined with --ca or --insecure")
+    }
+    if caPath != nil && insecure {
+      throw UsageError("--ca and --insecure cannot be combined")
+    }
+    command = first
+    texts = Array(positional.dropFirst())
+  }
+}
+
+/// A command-line error, or a request for help when `message` is `nil`.
+struct UsageError: Error {
+  var message: String?
+  init(_ message: String?) { self.message = message }
+}
+
+func printError(_ text: String) {
+  var line = Array(text.utf8)
+  line.append(UInt8(ascii: "\n"))
+  _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}
+
+func describe(_ metadata: Metadata) -> String {
+  if metadata.isEmpty { return "(none)" }
+  return metadata.map { key, value in
+    switch value {
+    case .string(let text): return "\(key)=\(text)"
+    case .binary(let bytes): return "\(key)=<\(bytes.count) bytes: \(String(decoding: bytes, as: UTF8.self))>"
+    }
+  }.joined(separator: ", ")
+}
+
+func describe(_ response: Echo_V1_EchoResponse) -> String {
+  response.payload.isEmpty ? "\"\(response.text)\"" : "\"\(response.text)\" + \(response.payload.count) payload bytes"
+}
+
+setvbuf(stdout, nil, _IOLBF, 0)
+
+let options: ClientOptions
+do {
+  options = try ClientOptions(arguments: Array(CommandLine.arguments.dropFirst()))
+} catch {
+  if let message = error.message {
+    printError("echo-client: \(message)\n\n\(ClientOptions.usage)")
+    exit(2)
+  }
+  print(ClientOptions.usage)
+  exit(0)
+}
+
+let security: Channel.Security
+if options.plaintext {
+  security = .plaintext
+} else if options.insecure {
+  security = .tls(trust: .noVerification, serverName: options.serverName)
+} else if let ca = options.caPath {
+  security = .tls(trust: .caFile(ca), serverName: options.serverName)
+} else {
+  security = .tls(trust: .systemTrustStore, serverName: options.serverName)
+}
+
+let policy: TransportPolicy
+switch options.transport {
+case "quic": policy = .quic
+case "hybrid": policy = .hybrid(preferred: .quic)
+default: policy = .tcp
+}
+
+var metadata = Metadata()
+for (key, value) in options.metadata {
+  if key.hasSuffix("-bin") {
+    metadata.addBinary(Array(value.utf8), forKey: key)
+  } else {
+    metadata.addString(value, forKey: key)
+  }
+}
+var callOptions = CallOptions.defaults
+if let seconds = options.timeoutSeconds {
+  callOptions.timeout = .milliseconds(Int64(seconds * 1000))
+}
+
+do {
+  let channel = try Channel(target: options.target, transport: policy, security: security)
+  defer { channel.close() }
+  let echo = Echo_V1_Echo.Client(channel: channel)
+  let text = options.texts.joined(separator: " ")
+
+  switch options.command {
+  case "get":
+    let response = try await echo.get(.with { $0.text = text }, metadata: metadata, options: callOptions) { response in
+      response
+    }
+    print("get: sent \"\(text)\", received \(describe(try response.message))")
+    print("  initial metadata: \(describe(response.initialMetadata))")
+    print("  trailing metadata: \(describe(response.trailingMetadata))")
+
+  case "expand":
+    let responses = echo.expand(.with { $0.text = text }, metadata: metadata, options: callOptions)
+    print("expand: sent \"\(text)\"")
+    var count = 0
+    for try await response in responses {
+      count += 1
+      print("  response \(count): \(describe(response))")
+    }
+    print("  \(count) responses; initial metadata: \(describe(try await responses.initialMetadata))")
+    print("  trailing metadata: \(describe(try await responses.trailingMetadata))")
+
+  case "collect":
+    let texts = options.texts
+    let response = try await echo.collect(metadata: metadata, options: callOptions) { writer in
+      for item in texts {
+        try await writer.write(.with { $0.text = item })
+      }
+    } onResponse: { response in
+      response
+    }
+    print("collect: sent \(texts.count) requests, received \(describe(try response.message))")
+    print("  initial metadata: \(describe(response.initialMetadata))")
+    print("  trailing metadata: \(describe(response.trailingMetadata))")
+
+  default:
+    let texts = options.texts
+    let responses = echo.update(metadata: metadata, options: callOptions) { writer in
+      for item in texts {
+        try await writer.write(.with { $0.text = item })
+      }
+    }
+    print("update: sending \(texts.count) requests")
+    var count = 0
+    for try await response in responses {
+      count += 1
+      print("  response \(count): \(describe(response))")
+    }
+    print("  \(count) responses; trailing metadata: \(describe(try await responses.trailingMetadata))")
+  }
+} catch let error as RPCError {
+  printError("echo-client: the call failed with \(error.code): \(error.message)")
+  exit(1)
+} catch {
+  printError("echo-client: \(error)")
+  exit(1)
+}

@@ -1,0 +1,152 @@
+import Dispatch
+import Tandem
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Command-line options of echo-server.
+struct ServerOptions {
+  var host = "127.0.0.1"
+  var port = 50051
+  var transport = "tcp"
+  var certificatePath: String?
+  var keyPath: String?
+  var plaintext = false
+
+  static let usage = """
+    usage: echo-server [--host HOST] [--port PORT] [--transport tcp|quic|both]
+                       [--tls-cert FILE --tls-key FILE | --plaintext]
+
+      --host HOST        address to bind (default 127.0.0.1; 0.0.0.0 for every interface)
+      --port PORT        TCP port, 0 for a free one (default 50051)
+      --transport KIND   tcp (HTTP/2), quic (HTTP/3) or both (default tcp; quic is not available yet)
+      --tls-cert FILE    PEM certificate chain for TLS
+      --tls-key FILE     PEM private key for TLS
+      --plaintext        serve HTTP/2 without TLS (h2c)
+    Without --tls-cert/--tls-key and without --plaintext, the server generates a self-signed
+    certificate for localhost at start and prints where it wrote it.
+    """
+
+  init(arguments: [String]) throws(UsageError) {
+    var index = 0
+    func value(for flag: String) throws(UsageError) -> String {
+      index += 1
+      guard index < arguments.count else { throw UsageError("\(flag) needs a value") }
+      return arguments[index]
+    }
+    while index < arguments.count {
+      let argument = arguments[index]
+      switch argument {
+      case "--host": host = try value(for: argument)
+      case "--port":
+        let text = try value(for: argument)
+        guard let number = Int(text), (0...65_535).contains(number) else {
+          throw UsageError("invalid --port '\(text)': expected a number from 0 to 65535")
+        }
+        port = number
+      case "--transport":
+        let text = try value(for: argument)
+        guard ["tcp", "quic", "both"].contains(text) else {
+          throw UsageError("invalid --transport '\(text)': expected tcp, quic or both")
+        }
+        transport = text
+      case "--tls-cert": certificatePath = try value(for: argument)
+      case "--tls-key": keyPath = try value(for: argument)
+      case "--plaintext": plaintext = true
+      case "--help", "-h": throw UsageError(nil)
+      default: throw UsageError("unknown argument '\(argument)'")
+      }
+      index += 1
+    }
+    if (certificatePath == nil) != (keyPath == nil) {
+      throw UsageError("--tls-cert and --tls-key go together")
+    }
+    if plaintext && certificatePath != nil {
+      throw UsageError("--plaintext cannot be combined with --tls-cert/--tls-key")
+    }
+  }
+}
+
+/// A command-line error, or a request for help when `message` is `nil`.
+struct UsageError: Error {
+  var message: String?
+  init(_ message: String?) { self.message = message }
+}
+
+func printError(_ text: String) {
+  var line = Array(text.utf8)
+  line.append(UInt8(ascii: "\n"))
+  _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}
+
+// Line-buffer standard output so a supervising process sees "listening" at once.
+setvbuf(stdout, nil, _IOLBF, 0)
+
+let options: ServerOptions
+do {
+  options = try ServerOptions(arguments: Array(CommandLine.arguments.dropFirst()))
+} catch {
+  if let message = error.message {
+    printError("echo-server: \(message)\n\n\(ServerOptions.usage)")
+    exit(2)
+  }
+  print(ServerOptions.usage)
+  exit(0)
+}
+
+if options.transport != "tcp" {
+  printError("echo-server: --transport \(options.transport) is not available yet: QUIC is not implemented; use --transport tcp")
+  exit(2)
+}
+
+var tls: ServerTLS?
+if let certificate = options.certificatePath, let key = options.keyPath {
+  tls = .pem(certificateChain: certificate, privateKey: key)
+} else if !options.plaintext {
+  var template = Array("/tmp/tandem-echo-XXXXXX".utf8CString)
+  guard let directory = mkdtemp(&template) else {
+    printError("echo-server: cannot create a directory for the self-signed certificate: \(String(cString: strerror(errno)))")
+    exit(1)
+  }
+  do {
+    let generated = try SelfSignedCertificate.generate(in: String(cString: directory))
+    tls = .pem(certificateChain: generated.certificatePath, privateKey: generated.privateKeyPath)
+    print("generated a self-signed certificate for localhost: \(generated.certificatePath) (key: \(generated.privateKeyPath))")
+    print("clients can trust it with: echo-client --ca \(generated.certificatePath) ...")
+  } catch {
+    printError("echo-server: \(error)")
+    exit(1)
+  }
+}
+
+let server = Server(
+  services: [EchoService()],
+  listening: .init(host: options.host, port: options.port),
+  tls: tls
+)
+
+// SIGINT and SIGTERM start a graceful shutdown.
+signal(SIGINT, SIG_IGN)
+signal(SIGTERM, SIG_IGN)
+let signalSources = [SIGINT, SIGTERM].map { number in
+  let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+  source.setEventHandler { server.shutdown(gracePeriod: .seconds(5)) }
+  source.resume()
+  return source
+}
+
+let announcer = Task {
+  let port = try await server.listeningPort
+  let scheme = tls == nil ? "plaintext HTTP/2 (h2c)" : "HTTP/2 over TLS"
+  print("echo-server listening on \(options.host):\(port) with \(scheme)")
+}
+
+do {
+  try await server.run()
+  _ = await announcer.result
+  withExtendedLifetime(signalSources) {}
+} catch {
+  printError("echo-server: \(error)")
+  exit(1)
+}

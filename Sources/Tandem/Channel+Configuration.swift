@@ -1,0 +1,176 @@
+import TandemCore
+import TandemHTTP2
+import TandemIO
+
+/// How a channel chooses between TCP and QUIC.
+public struct TransportPolicy: Sendable, Hashable, CustomStringConvertible {
+  enum Kind: Hashable {
+    case tcp
+    case quic
+    case hybrid(preferQUIC: Bool)
+    case adaptive
+  }
+
+  let kind: Kind
+
+  /// HTTP/2 over TCP only.
+  public static let tcp = TransportPolicy(kind: .tcp)
+  /// HTTP/3 over QUIC only. Not available yet.
+  public static let quic = TransportPolicy(kind: .quic)
+  /// The preferred transport first, the other raced after a delay. Not available yet.
+  public static func hybrid(preferred: Preference) -> TransportPolicy {
+    TransportPolicy(kind: .hybrid(preferQUIC: preferred == .quic))
+  }
+  /// The transport chosen from measured statistics per target. Not available yet.
+  public static let adaptive = TransportPolicy(kind: .adaptive)
+
+  /// The transport a hybrid policy tries first.
+  public enum Preference: Sendable, Hashable {
+    case tcp, quic
+  }
+
+  public var description: String {
+    switch kind {
+    case .tcp: return ".tcp"
+    case .quic: return ".quic"
+    case .hybrid(let preferQUIC): return ".hybrid(preferred: \(preferQUIC ? ".quic" : ".tcp"))"
+    case .adaptive: return ".adaptive"
+    }
+  }
+}
+
+extension Channel {
+  /// Whether a channel uses TLS, and how it verifies the server.
+  public struct Security: Sendable, Hashable {
+    enum Mode: Hashable {
+      case plaintext
+      case tls(Trust, serverName: String?)
+    }
+
+    /// How the client checks the server's certificate.
+    public enum Trust: Sendable, Hashable {
+      /// The operating system's trust store.
+      case systemTrustStore
+      /// The CA certificates in a PEM file.
+      case caFile(String)
+      /// No verification at all. For tests only: anyone can impersonate the server.
+      case noVerification
+    }
+
+    let mode: Mode
+
+    /// HTTP/2 over plain TCP with prior knowledge (h2c).
+    public static let plaintext = Security(mode: .plaintext)
+
+    /// TLS with ALPN `h2`, verifying the chain with `trust` and the host name against
+    /// `serverName` (default: the target's host).
+    public static func tls(trust: Trust = .systemTrustStore, serverName: String? = nil) -> Security {
+      Security(mode: .tls(trust, serverName: serverName))
+    }
+
+    /// TLS verified against the system trust store.
+    public static let systemTrustStore = Security.tls(trust: .systemTrustStore)
+
+    /// TLS verified against the CA certificates in the PEM file at `path`.
+    public static func caFile(_ path: String) -> Security { .tls(trust: .caFile(path)) }
+
+    /// TLS without verification. For tests only.
+    public static let insecure = Security.tls(trust: .noVerification)
+
+    var isSecure: Bool {
+      if case .tls = mode { return true }
+      return false
+    }
+  }
+
+  /// Connection, backoff and call settings of a channel.
+  public struct Configuration: Sendable {
+    /// gRPC call settings: default message limits and the user agent.
+    public var calls: ClientCallConfiguration
+    /// HTTP/2 settings: windows, header list size, keepalive.
+    public var http2: HTTP2Configuration
+    /// How long one connection attempt (TCP and TLS handshake) may take. Default 20 s.
+    public var connectTimeout: Duration
+    /// Waiting between failed connection attempts.
+    public var backoff: Backoff
+    /// The event loops that run connections; `nil` uses ``EventLoopGroup/shared``.
+    public var eventLoopGroup: EventLoopGroup?
+    /// Where log records go. Default: ``StandardErrorLogHandler`` at `.warning`.
+    public var logHandler: any LogHandler
+
+    /// The default configuration.
+    public static var defaults: Configuration { Configuration() }
+
+    public init(
+      calls: ClientCallConfiguration = .defaults,
+      http2: HTTP2Configuration = .defaults,
+      connectTimeout: Duration = .seconds(20),
+      backoff: Backoff = .defaults,
+      eventLoopGroup: EventLoopGroup? = nil,
+      logHandler: any LogHandler = StandardErrorLogHandler(minimumLevel: .warning)
+    ) {
+      self.calls = calls
+      self.http2 = http2
+      self.connectTimeout = connectTimeout
+      self.backoff = backoff
+      self.eventLoopGroup = eventLoopGroup
+      self.logHandler = logHandler
+    }
+  }
+
+  /// Exponential backoff between connection attempts, as gRPC's connection-backoff document
+  /// describes: the first wait is `initial`, each next one `multiplier` times longer up to
+  /// `maximum`, each randomized by plus or minus `jitter` of itself.
+  public struct Backoff: Sendable, Hashable {
+    /// The first wait. Default 1 s.
+    public var initial: Duration
+    /// The growth factor. Default 1.6.
+    public var multiplier: Double
+    /// The longest wait. Default 120 s.
+    public var maximum: Duration
+    /// The random spread, as a fraction of the wait. Default 0.2.
+    public var jitter: Double
+
+    /// 1 s, times 1.6 per attempt, at most 120 s, plus or minus 20 %.
+    public static let defaults = Backoff(initial: .seconds(1), multiplier: 1.6, maximum: .seconds(120), jitter: 0.2)
+
+    public init(initial: Duration, multiplier: Double, maximum: Duration, jitter: Double) {
+      self.initial = initial
+      self.multiplier = multiplier
+      self.maximum = maximum
+      self.jitter = jitter
+    }
+
+    /// The wait after `failures` consecutive failed attempts (1 for the first), without jitter.
+    func baseDelay(afterFailures failures: Int) -> Duration {
+      var delay = initial
+      var count = 1
+      while count < failures && delay < maximum {
+        delay = delay * multiplier
+        count += 1
+      }
+      return min(delay, maximum)
+    }
+  }
+}
+
+/// Errors from ``Channel``.
+public struct ChannelError: Error, Sendable, Hashable, CustomStringConvertible {
+  /// The kind of failure.
+  public enum Kind: Sendable, Hashable {
+    /// The target string is not `host:port`.
+    case invalidTarget
+    /// The transport policy asks for a transport that is not available.
+    case transportUnavailable
+  }
+
+  public var kind: Kind
+  public var message: String
+
+  public init(_ kind: Kind, _ message: String) {
+    self.kind = kind
+    self.message = message
+  }
+
+  public var description: String { message }
+}

@@ -1,0 +1,109 @@
+import TandemCore
+import TandemHTTP
+import TandemIO
+
+/// A client's connection manager for one target: generated clients make their calls through it.
+///
+/// ```swift
+/// let channel = try Channel(target: "127.0.0.1:50051", security: .plaintext)
+/// let echo = Echo_V1_Echo.Client(channel: channel)
+/// let reply = try await echo.get(.with { $0.text = "hi" })
+/// ```
+///
+/// A channel keeps one HTTP/2 connection to its target and runs every call on it as a separate
+/// stream, so calls from many tasks share it. It connects on the first call. When the
+/// connection drops, the next call reconnects, waiting between failed attempts with
+/// exponential backoff (``Configuration/backoff``); calls made while the channel waits fail
+/// with `UNAVAILABLE` at once unless their deadline allows waiting for the next attempt.
+/// A call that the server provably did not process (refused stream or above the GOAWAY
+/// stream ID) is retried once on a new connection.
+public final class Channel: RPCChannel {
+  /// The target as given: `host:port`, `[ipv6]:port`, or with a `dns:///` prefix.
+  public let target: String
+  /// The transport policy.
+  public let transport: TransportPolicy
+  /// Plaintext or TLS, with the trust settings.
+  public let security: Security
+  /// Timeouts, backoff, limits and logging.
+  public let configuration: Configuration
+
+  private let pool: ConnectionPool
+  private let executor: ClientCallExecutor
+
+  /// Creates a channel. It connects on the first call.
+  ///
+  /// - Throws: ``ChannelError`` when `target` is not `host:port` with a port in 1...65535, or
+  ///   when `transport` asks for QUIC, which is not available yet.
+  public init(
+    target: String,
+    transport: TransportPolicy = .tcp,
+    security: Security = .plaintext,
+    configuration: Configuration = .defaults
+  ) throws {
+    let parsed = try ChannelTarget(parsing: target)
+    switch transport.kind {
+    case .tcp:
+      break
+    case .quic, .hybrid, .adaptive:
+      throw ChannelError(
+        .transportUnavailable,
+        "transport \(transport) is not available yet: QUIC is not implemented, use .tcp"
+      )
+    }
+    self.target = target
+    self.transport = transport
+    self.security = security
+    self.configuration = configuration
+    self.pool = ConnectionPool(target: parsed, security: security, configuration: configuration)
+    self.executor = ClientCallExecutor(source: pool, configuration: configuration.calls)
+  }
+
+  /// Closes the connection after its running calls finish. Later calls fail with `UNAVAILABLE`.
+  public func close() {
+    pool.close()
+  }
+
+  public func unary<Request: Message, Response: Message, Result: Sendable>(
+    _ method: MethodDescriptor,
+    request: Request,
+    metadata: Metadata,
+    options: CallOptions,
+    onResponse: @escaping @Sendable (ClientResponse<Response>) async throws -> Result
+  ) async throws -> Result {
+    try await executor.unary(method, request: request, metadata: metadata, options: options, onResponse: onResponse)
+  }
+
+  public func clientStreaming<Request: Message, Response: Message, Result: Sendable>(
+    _ method: MethodDescriptor,
+    metadata: Metadata,
+    options: CallOptions,
+    requestProducer: @escaping @Sendable (RequestWriter<Request>) async throws -> Void,
+    onResponse: @escaping @Sendable (ClientResponse<Response>) async throws -> Result
+  ) async throws -> Result {
+    try await executor.clientStreaming(
+      method,
+      metadata: metadata,
+      options: options,
+      requestProducer: requestProducer,
+      onResponse: onResponse
+    )
+  }
+
+  public func serverStreaming<Request: Message, Response: Message>(
+    _ method: MethodDescriptor,
+    request: Request,
+    metadata: Metadata,
+    options: CallOptions
+  ) -> ResponseStream<Response> {
+    executor.serverStreaming(method, request: request, metadata: metadata, options: options)
+  }
+
+  public func bidirectionalStreaming<Request: Message, Response: Message>(
+    _ method: MethodDescriptor,
+    metadata: Metadata,
+    options: CallOptions,
+    requestProducer: @escaping @Sendable (RequestWriter<Request>) async throws -> Void
+  ) -> ResponseStream<Response> {
+    executor.bidirectionalStreaming(method, metadata: metadata, options: options, requestProducer: requestProducer)
+  }
+}

@@ -1,0 +1,213 @@
+import Synchronization
+import TandemCore
+import TandemHTTP
+import TandemHTTP2
+import TandemIO
+
+/// Keeps one HTTP/2 connection to a channel's target and reconnects with backoff.
+///
+/// Calls ask for a connection with ``connection(deadline:)``. Concurrent callers share one
+/// connection attempt. After a failed attempt the next one waits for the backoff delay; a
+/// call whose deadline ends before that fails with `UNAVAILABLE` at once.
+final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, Sendable {
+  let authority: String
+  let scheme: String
+
+  private let target: ChannelTarget
+  private let security: Channel.Security
+  private let configuration: Channel.Configuration
+  private let state = Mutex(State())
+
+  private struct State {
+    var connection: (any HTTPClientConnection)?
+    var attempt: Task<any HTTPClientConnection, any Error>?
+    var attemptNumber: UInt64 = 0
+    var consecutiveFailures = 0
+    var nextAttemptAllowedAt: ContinuousClock.Instant?
+    var lastFailure: String?
+    var closed = false
+  }
+
+  init(target: ChannelTarget, security: Channel.Security, configuration: Channel.Configuration) {
+    self.target = target
+    self.security = security
+    self.configuration = configuration
+    self.authority = target.authority
+    self.scheme = security.isSecure ? "https" : "http"
+  }
+
+  func connection(deadline: ContinuousClock.Instant?) async throws -> any HTTPClientConnection {
+    while true {
+      let step = nextStep()
+      switch step {
+      case .use(let connection):
+        return connection
+      case .await(let attempt):
+        do {
+          return try await attempt.value
+        } catch {
+          throw unavailable(detail: "\(error)")
+        }
+      case .waitUntil(let instant, let failure):
+        if let deadline, deadline < instant {
+          throw unavailable(
+            detail: "\(failure); the next attempt starts after the call's deadline"
+          )
+        }
+        try await Task.sleep(until: instant, clock: .continuous)
+      case .closed:
+        throw RPCError(code: .unavailable, message: "the channel to \(authority) is closed")
+      }
+    }
+  }
+
+  func connectionFailed(_ connection: any HTTPClientConnection) {
+    state.withLock { state in
+      if let current = state.connection, current === connection {
+        state.connection = nil
+      }
+    }
+  }
+
+  func close() {
+    let connection: (any HTTPClientConnection)? = state.withLock { state in
+      state.closed = true
+      state.attempt?.cancel()
+      defer { state.connection = nil }
+      return state.connection
+    }
+    connection?.close()
+  }
+
+  // MARK: HTTPClientConnectionDelegate
+
+  func connectionDidReceiveGoAway(_ connection: any HTTPClientConnection, errorCode: HTTPStreamErrorCode) {
+    configuration.logHandler.log(
+      level: .info,
+      message: "server sent GOAWAY; new calls will use a new connection",
+      metadata: [("target", authority), ("error_code", "\(errorCode)")]
+    )
+    connectionFailed(connection)
+  }
+
+  func connectionDidClose(_ connection: any HTTPClientConnection, detail: String) {
+    let wasCurrent: Bool = state.withLock { state in
+      guard let current = state.connection, current === connection else { return false }
+      state.connection = nil
+      return true
+    }
+    if wasCurrent {
+      configuration.logHandler.log(
+        level: .info,
+        message: "connection closed; the next call reconnects",
+        metadata: [("target", authority), ("reason", detail)]
+      )
+    }
+  }
+
+  // MARK: Connecting
+
+  private enum Step {
+    case use(any HTTPClientConnection)
+    case await(Task<any HTTPClientConnection, any Error>)
+    case waitUntil(ContinuousClock.Instant, failure: String)
+    case closed
+  }
+
+  private func nextStep() -> Step {
+    state.withLock { state in
+      if state.closed { return .closed }
+      if let connection = state.connection {
+        if connection.isAcceptingStreams { return .use(connection) }
+        state.connection = nil
+      }
+      if let attempt = state.attempt { return .await(attempt) }
+      if let allowedAt = state.nextAttemptAllowedAt, ContinuousClock.now < allowedAt {
+        return .waitUntil(allowedAt, failure: state.lastFailure ?? "the last connection attempt failed")
+      }
+      state.attemptNumber += 1
+      let number = state.attemptNumber
+      let attempt = Task { try await self.connect(attemptNumber: number) }
+      state.attempt = attempt
+      return .await(attempt)
+    }
+  }
+
+  private func connect(attemptNumber: UInt64) async throws -> any HTTPClientConnection {
+    let group = configuration.eventLoopGroup ?? .shared
+    let tls: TLSClientConfiguration?
+    switch security.mode {
+    case .plaintext:
+      tls = nil
+    case .tls(let trust, let serverName):
+      let ioTrust: TLSClientConfiguration.Trust
+      switch trust {
+      case .systemTrustStore: ioTrust = .systemStore
+      case .caFile(let path): ioTrust = .caFile(path)
+      case .noVerification: ioTrust = .noVerification
+      }
+      tls = TLSClientConfiguration(trust: ioTrust, serverName: serverName ?? target.host, alpn: ["h2"])
+    }
+    let logger = configuration.logHandler
+    logger.log(
+      level: .debug,
+      message: "connecting",
+      metadata: [("target", authority), ("attempt", String(attemptNumber)), ("tls", tls == nil ? "off" : "on")]
+    )
+    do {
+      let connection = try await HTTP2ClientConnection.connect(
+        host: target.host,
+        port: target.port,
+        loop: group.next(),
+        tls: tls,
+        configuration: configuration.http2,
+        delegate: self,
+        timeout: configuration.connectTimeout
+      )
+      let closedMeanwhile = state.withLock { state -> Bool in
+        state.attempt = nil
+        state.consecutiveFailures = 0
+        state.nextAttemptAllowedAt = nil
+        state.lastFailure = nil
+        if state.closed { return true }
+        state.connection = connection
+        return false
+      }
+      if closedMeanwhile {
+        connection.close()
+        throw RPCError(code: .unavailable, message: "the channel to \(authority) is closed")
+      }
+      logger.log(
+        level: .debug,
+        message: "connected",
+        metadata: [("target", authority), ("attempt", String(attemptNumber))]
+      )
+      return connection
+    } catch {
+      let delay: Duration = state.withLock { state in
+        state.attempt = nil
+        state.consecutiveFailures += 1
+        let base = configuration.backoff.baseDelay(afterFailures: state.consecutiveFailures)
+        let spread = configuration.backoff.jitter
+        let factor = 1 + Double.random(in: -spread...spread)
+        let delay = base * factor
+        state.nextAttemptAllowedAt = .now + delay
+        state.lastFailure = "connecting to \(authority) failed: \(error)"
+        return delay
+      }
+      logger.log(
+        level: .warning,
+        message: "connection attempt failed; retrying after backoff",
+        metadata: [
+          ("target", authority), ("attempt", String(attemptNumber)), ("error", "\(error)"),
+          ("retry_in", "\(delay)"),
+        ]
+      )
+      throw error
+    }
+  }
+
+  private func unavailable(detail: String) -> RPCError {
+    RPCError(code: .unavailable, message: "no connection to \(authority): \(detail)")
+  }
+}

@@ -1,0 +1,105 @@
+import TandemCore
+import TandemHTTP2
+import TandemIO
+
+extension Server {
+  /// A transport a server listens on.
+  public enum Transport: Sendable, Hashable {
+    /// HTTP/2 over TCP.
+    case tcp
+    /// HTTP/3 over QUIC on UDP, at the same port number. Not available yet: ``Server/run()``
+    /// throws ``ServerError`` when it is requested.
+    case quic
+  }
+
+  /// Where a server listens.
+  public struct ListenAddress: Sendable, Hashable {
+    /// The host or address to bind, such as `0.0.0.0`, `::` or `127.0.0.1`.
+    public var host: String
+    /// The port; 0 picks a free port, which ``Server/listeningPort`` then returns.
+    public var port: Int
+    /// The transports to serve. Default `[.tcp]`.
+    public var transports: Set<Transport>
+
+    public init(host: String, port: Int, transports: Set<Transport> = [.tcp]) {
+      self.host = host
+      self.port = port
+      self.transports = transports
+    }
+  }
+
+  /// Limits, protocol settings and logging of a server.
+  public struct Configuration: Sendable {
+    /// gRPC call limits: message sizes, buffered bytes per call.
+    public var calls: ServerCallConfiguration
+    /// HTTP/2 settings: windows, concurrent streams, header list size.
+    public var http2: HTTP2Configuration
+    /// The event loops that run connections; `nil` uses ``EventLoopGroup/shared``.
+    public var eventLoopGroup: EventLoopGroup?
+    /// Where log records go. Default: ``StandardErrorLogHandler`` at `.info`.
+    public var logHandler: any LogHandler
+    /// The grace period for the shutdown that cancelling ``Server/run()`` starts. Default 5 s.
+    public var cancellationGracePeriod: Duration
+
+    /// The default configuration.
+    public static var defaults: Configuration {
+      Configuration(
+        calls: .defaults,
+        http2: .defaults,
+        eventLoopGroup: nil,
+        logHandler: StandardErrorLogHandler(),
+        cancellationGracePeriod: .seconds(5)
+      )
+    }
+
+    public init(
+      calls: ServerCallConfiguration = .defaults,
+      http2: HTTP2Configuration = .defaults,
+      eventLoopGroup: EventLoopGroup? = nil,
+      logHandler: any LogHandler = StandardErrorLogHandler(),
+      cancellationGracePeriod: Duration = .seconds(5)
+    ) {
+      self.calls = calls
+      self.http2 = http2
+      self.eventLoopGroup = eventLoopGroup
+      self.logHandler = logHandler
+      self.cancellationGracePeriod = cancellationGracePeriod
+    }
+  }
+}
+
+/// The certificate chain and private key a server presents for TLS.
+public struct ServerTLS: Sendable, Hashable {
+  /// The PEM file with the server certificate first, then any intermediates.
+  public var certificateChainPath: String
+  /// The PEM file with the private key.
+  public var privateKeyPath: String
+
+  /// TLS with the certificate chain and key read from PEM files when the server starts.
+  public static func pem(certificateChain: String, privateKey: String) -> ServerTLS {
+    ServerTLS(certificateChainPath: certificateChain, privateKeyPath: privateKey)
+  }
+}
+
+/// Errors from ``Server``.
+public struct ServerError: Error, Sendable, Hashable, CustomStringConvertible {
+  /// The kind of failure.
+  public enum Kind: Sendable, Hashable {
+    /// ``Server/run()`` was called twice.
+    case alreadyRunning
+    /// The server is not running.
+    case notRunning
+    /// A requested transport is not available.
+    case transportUnavailable
+  }
+
+  public var kind: Kind
+  public var message: String
+
+  public init(_ kind: Kind, _ message: String) {
+    self.kind = kind
+    self.message = message
+  }
+
+  public var description: String { message }
+}

@@ -1,0 +1,250 @@
+import Synchronization
+import TandemCore
+import TandemHTTP
+import TandemHTTP2
+import TandemIO
+
+/// A gRPC server that serves generated services over HTTP/2 on TCP.
+///
+/// ```swift
+/// let server = Server(
+///   services: [EchoService()],
+///   listening: .init(host: "127.0.0.1", port: 8443),
+///   tls: .pem(certificateChain: "server.crt", privateKey: "server.key")
+/// )
+/// try await server.run()   // until shutdown(gracePeriod:) or task cancellation
+/// ```
+///
+/// ``run()`` binds, serves until ``shutdown(gracePeriod:)`` is called or the task running it is
+/// cancelled, then shuts down gracefully: it stops accepting connections, sends GOAWAY, lets
+/// running calls finish within the grace period, then resets what is left and returns.
+public final class Server: Sendable {
+  /// The services, the listening address, TLS and the configuration this server was made with.
+  public let services: [any RPCService]
+  public let listenAddress: ListenAddress
+  public let tls: ServerTLS?
+  public let configuration: Configuration
+
+  private let state = Mutex(State())
+  private let portWaiters = Mutex<[CheckedContinuation<Int, any Error>]>([])
+  private let shutdownSignal = Mutex<ShutdownSignal>(.none)
+
+  private struct State {
+    var phase: Phase = .idle
+    var port: Int?
+    var startupError: (any Error)?
+    var transport: HTTP2ServerTransport?
+  }
+
+  private enum Phase { case idle, running, stopped }
+
+  private enum ShutdownSignal {
+    case none
+    case waiting(CheckedContinuation<Duration, Never>)
+    case requested(Duration)
+  }
+
+  /// Creates a server. Nothing is bound until ``run()``.
+  ///
+  /// - Parameters:
+  ///   - services: the services to serve. Each method path must be unique across them.
+  ///   - listening: the host, port and transports to listen on.
+  ///   - tls: the certificate and key for TLS, or `nil` for plaintext HTTP/2 (h2c).
+  ///   - configuration: limits, HTTP/2 settings and logging; ``Configuration/defaults``.
+  public init(
+    services: [any RPCService],
+    listening: ListenAddress,
+    tls: ServerTLS? = nil,
+    configuration: Configuration = .defaults
+  ) {
+    self.services = services
+    self.listenAddress = listening
+    self.tls = tls
+    self.configuration = configuration
+  }
+
+  /// The bound TCP port, once the server listens. Useful with port 0.
+  ///
+  /// - Throws: the startup error when binding failed, or ``ServerError`` when the server
+  ///   stopped before it listened.
+  public var listeningPort: Int {
+    get async throws {
+      try await withCheckedThrowingContinuation { continuation in
+        let ready: Result<Int, any Error>? = state.withLock { state in
+          if let port = state.port { return .success(port) }
+          if let error = state.startupError { return .failure(error) }
+          if state.phase == .stopped {
+            return .failure(ServerError(.notRunning, "the server stopped before it listened"))
+          }
+          return nil
+        }
+        if let ready {
+          continuation.resume(with: ready)
+        } else {
+          portWaiters.withLock { $0.append(continuation) }
+          // The port may have been published between the two locks.
+          publishPortIfKnown()
+        }
+      }
+    }
+  }
+
+  /// Binds, serves until shutdown, then drains and returns.
+  ///
+  /// - Throws: ``ServerError`` when the configuration is invalid (a `quic` transport, which is
+  ///   not available yet, or two services with the same method path), ``TLSError`` when the
+  ///   certificate or key cannot be loaded, and ``IOError`` when binding fails.
+  public func run() async throws {
+    let alreadyRunning = state.withLock { state -> Bool in
+      if state.phase != .idle { return true }
+      state.phase = .running
+      return false
+    }
+    if alreadyRunning {
+      throw ServerError(.alreadyRunning, "run() was called on a server that has already run")
+    }
+    let logger = configuration.logHandler
+
+    do {
+      try await serve(logger: logger)
+    } catch {
+      state.withLock { state in
+        state.startupError = state.startupError ?? error
+        state.phase = .stopped
+      }
+      failPortWaiters(error)
+      throw error
+    }
+  }
+
+  /// Starts a graceful shutdown: stop accepting, send GOAWAY, let running calls finish for up
+  /// to `gracePeriod` (default 10 seconds), then reset the rest. ``run()`` returns when done.
+  public func shutdown(gracePeriod: Duration = .seconds(10)) {
+    let continuation: CheckedContinuation<Duration, Never>? = shutdownSignal.withLock { signal in
+      switch signal {
+      case .none:
+        signal = .requested(gracePeriod)
+        return nil
+      case .waiting(let continuation):
+        signal = .requested(gracePeriod)
+        return continuation
+      case .requested:
+        return nil
+      }
+    }
+    continuation?.resume(returning: gracePeriod)
+  }
+
+  private func serve(logger: any LogHandler) async throws {
+    if listenAddress.transports.contains(.quic) {
+      throw ServerError(
+        .transportUnavailable,
+        "the QUIC transport is not available yet; listen with transports [.tcp]"
+      )
+    }
+    var router = ServiceRouter()
+    for service in services {
+      service.registerMethods(with: &router)
+    }
+
+    let tlsConfiguration = try tls.map { tls in
+      try TLSServerConfiguration.pem(
+        certificateChainFile: tls.certificateChainPath,
+        privateKeyFile: tls.privateKeyPath,
+        alpn: ["h2"]
+      )
+    }
+    let acceptor = ServerCallAcceptor(router: router, configuration: configuration.calls)
+    let transport = HTTP2ServerTransport(
+      host: listenAddress.host,
+      port: listenAddress.port,
+      group: configuration.eventLoopGroup ?? .shared,
+      tls: tlsConfiguration,
+      configuration: configuration.http2
+    )
+    let port = try await transport.start(acceptor: acceptor)
+    state.withLock { state in
+      state.port = port
+      state.transport = transport
+    }
+    publishPortIfKnown()
+    logger.log(
+      level: .info,
+      message: "server listening",
+      metadata: [
+        ("host", listenAddress.host), ("port", String(port)), ("transport", "tcp"),
+        ("tls", tls == nil ? "off" : "on"),
+      ]
+    )
+
+    let gracePeriod = await waitForShutdownRequest()
+    logger.log(
+      level: .info,
+      message: "server shutting down",
+      metadata: [("port", String(port)), ("grace_period", "\(gracePeriod)")]
+    )
+    transport.beginGracefulShutdown()
+    let drained = await waitUntilClosed(transport, within: gracePeriod)
+    if !drained {
+      logger.log(
+        level: .warning,
+        message: "grace period ended with calls still running; resetting them",
+        metadata: [("port", String(port))]
+      )
+      transport.closeNow()
+      await transport.waitUntilClosed()
+    }
+    state.withLock { $0.phase = .stopped }
+    logger.log(level: .info, message: "server stopped", metadata: [("port", String(port))])
+  }
+
+  /// Suspends until ``shutdown(gracePeriod:)`` is called or the task is cancelled, and returns
+  /// the grace period to use.
+  private func waitForShutdownRequest() async -> Duration {
+    await withTaskCancellationHandler {
+      await withCheckedContinuation { continuation in
+        let requested: Duration? = shutdownSignal.withLock { signal in
+          if case .requested(let grace) = signal { return grace }
+          signal = .waiting(continuation)
+          return nil
+        }
+        if let requested { continuation.resume(returning: requested) }
+      }
+    } onCancel: {
+      self.shutdown(gracePeriod: configuration.cancellationGracePeriod)
+    }
+  }
+
+  private func waitUntilClosed(_ transport: HTTP2ServerTransport, within limit: Duration) async -> Bool {
+    await withTaskGroup(of: Bool.self) { group in
+      group.addTask {
+        await transport.waitUntilClosed()
+        return true
+      }
+      group.addTask {
+        try? await Task.sleep(for: limit)
+        return false
+      }
+      let first = await group.next() ?? false
+      group.cancelAll()
+      return first
+    }
+  }
+
+  private func publishPortIfKnown() {
+    guard let port = state.withLock({ $0.port }) else { return }
+    let waiters = portWaiters.withLock { waiters in
+      defer { waiters.removeAll() }
+      return waiters
+    }
+    for waiter in waiters { waiter.resume(returning: port) }
+  }
+
+  private func failPortWaiters(_ error: any Error) {
+    let waiters = portWaiters.withLock { waiters in
+      defer { waiters.removeAll() }
+      return waiters
+    }
+    for waiter in waiters { waiter.resume(throwing: error) }
+  }
+}
