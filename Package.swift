@@ -87,6 +87,7 @@ let package = Package(
     .testTarget(name: "TandemCodeGenTests", dependencies: ["TandemCodeGen", "TandemProtobuf", "Tandem"]),
     .testTarget(name: "TandemIOTests", dependencies: ["TandemIO"]),
     .testTarget(name: "TandemHTTP2Tests", dependencies: ["TandemHTTP2", "TandemHTTP", "TandemIO"]),
+    .testTarget(name: "TandemHTTP3Tests", dependencies: ["TandemHTTP3"]),
     .testTarget(name: "TandemCoreTests", dependencies: ["TandemCore", "TandemHTTP", "TandemProtobuf"]),
     .testTarget(name: "TandemTests", dependencies: ["Tandem", "EchoProtos"]),
   ]

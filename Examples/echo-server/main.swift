@@ -80,7 +80,7 @@ func printError(_ text: String) {
   _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
 }
 
-// Line-buffer standard output so a supervising process sees "listening" at once.
+// Line-buffer standard output so a supervising process reads "listening" at once.
 setvbuf(stdout, nil, _IOLBF, 0)
 
 let options: ServerOptions

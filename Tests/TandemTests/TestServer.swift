@@ -44,7 +44,7 @@ struct TestServer {
     return configuration
   }
 
-  /// A channel that trusts this server's certificate, or a plaintext one.
+  /// Creates a channel that trusts this server's certificate, or a plaintext one.
   func makeChannel(serverName: String? = nil, configuration: Channel.Configuration = .defaults) throws -> Channel {
     let security: Channel.Security
     if let certificate {

@@ -75,7 +75,7 @@ final class Observations: Sendable {
 
 /// A hand-registered service for deadlines, cancellation, errors and flow control.
 ///
-/// - `test.Control/Sleep` (unary): sleeps for `payload.count` milliseconds, then answers.
+/// - `test.Control/Sleep` (unary): sleeps for `payload.count` milliseconds, then returns "slept".
 /// - `test.Control/Fail` (unary): throws `RPCError` with the code in `text` when it is a number,
 ///   or a plain Swift error otherwise.
 /// - `test.Control/Flood` (server streaming): writes `payload.count` messages of 64 KiB,
