@@ -83,8 +83,12 @@ let package = Package(
     ),
 
     // Tests.
-    .testTarget(name: "TandemProtobufTests", dependencies: ["TandemProtobuf"]),
-    .testTarget(name: "TandemCodeGenTests", dependencies: ["TandemCodeGen", "TandemProtobuf", "Tandem"]),
+    .testTarget(name: "TandemProtobufTests", dependencies: ["TandemProtobuf"], exclude: ["Protos", "Interop"]),
+    .testTarget(
+      name: "TandemCodeGenTests",
+      dependencies: ["TandemCodeGen", "TandemProtobuf", "Tandem"],
+      exclude: ["Protos"]
+    ),
     .testTarget(name: "TandemIOTests", dependencies: ["TandemIO"]),
     .testTarget(name: "TandemHTTP2Tests", dependencies: ["TandemHTTP2", "TandemHTTP", "TandemIO"]),
     .testTarget(name: "TandemHTTP3Tests", dependencies: ["TandemHTTP3"]),

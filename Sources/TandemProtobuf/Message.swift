@@ -1,0 +1,104 @@
+/// A protobuf message type. Generated message structs conform to it.
+///
+/// Generated code implements the four requirements in terms of ``WireDecoder``, ``WireEncoder`` and
+/// ``SizeCache``; users call the entry points in the extension (`init(serializedBytes:)`,
+/// `serializedBytes()`, `merge(serializedBytes:)`, `with(_:)`).
+public protocol Message: Sendable, Hashable {
+  init()
+  /// Fully qualified proto name, for example `echo.v1.EchoRequest`.
+  static var protoMessageName: String { get }
+  /// Fields the schema did not define, as raw wire bytes re-emitted after the known fields.
+  var unknownFields: UnknownFields { get set }
+  /// Merges the fields of one encoded message into `self`: singular scalars take the last value,
+  /// singular messages merge, repeated fields and maps append.
+  mutating func decodeMessage(from decoder: inout WireDecoder) throws(ProtobufDecodingError)
+  /// Returns the exact encoded size in bytes and records nested sizes in `sizes` in pre-order.
+  func encodedSize(into sizes: inout SizeCache) -> Int
+  /// Writes the fields in field-number order, then the unknown fields. Must be called after
+  /// ``encodedSize(into:)`` filled the encoder's size cache.
+  func encode(to encoder: inout WireEncoder)
+}
+
+extension Message {
+  /// Decodes a message from the binary wire format.
+  ///
+  /// - Throws: ``ProtobufDecodingError`` naming the failure, its byte offset and field path.
+  @inlinable
+  public init(serializedBytes: [UInt8], options: DecodingOptions = DecodingOptions()) throws(ProtobufDecodingError) {
+    self.init()
+    try merge(serializedBytes: serializedBytes, options: options)
+  }
+
+  /// Decodes a message from a borrowed buffer.
+  ///
+  /// - Throws: ``ProtobufDecodingError`` naming the failure, its byte offset and field path.
+  @inlinable
+  public init(
+    serializedBytes: UnsafeRawBufferPointer,
+    options: DecodingOptions = DecodingOptions()
+  ) throws(ProtobufDecodingError) {
+    self.init()
+    try merge(serializedBytes: serializedBytes, options: options)
+  }
+
+  /// Merges an encoded message into `self` with the rules of ``decodeMessage(from:)``.
+  @inlinable
+  public mutating func merge(
+    serializedBytes: [UInt8],
+    options: DecodingOptions = DecodingOptions()
+  ) throws(ProtobufDecodingError) {
+    let result: Result<Void, ProtobufDecodingError> = serializedBytes.withUnsafeBytes { buffer in
+      do throws(ProtobufDecodingError) {
+        try merge(serializedBytes: buffer, options: options)
+        return .success(())
+      } catch {
+        return .failure(error)
+      }
+    }
+    try result.get()
+  }
+
+  /// Merges an encoded message from a borrowed buffer into `self`.
+  @inlinable
+  public mutating func merge(
+    serializedBytes: UnsafeRawBufferPointer,
+    options: DecodingOptions = DecodingOptions()
+  ) throws(ProtobufDecodingError) {
+    var decoder = WireDecoder(buffer: serializedBytes, options: options)
+    try decodeMessage(from: &decoder)
+  }
+
+  /// Returns the exact encoded size in bytes.
+  @inlinable
+  public var serializedSize: Int {
+    var sizes = SizeCache()
+    return encodedSize(into: &sizes)
+  }
+
+  /// Encodes the message in the binary wire format: known fields in field-number order, then the
+  /// unknown fields. Map entries follow the dictionary's iteration order.
+  ///
+  /// - Throws: ``ProtobufEncodingError`` when the message is larger than 2,147,483,647 bytes.
+  @inlinable
+  public func serializedBytes() throws(ProtobufEncodingError) -> [UInt8] {
+    var sizes = SizeCache()
+    let size = encodedSize(into: &sizes)
+    if size > WireFormat.maxLength {
+      throw ProtobufEncodingError(size: size)
+    }
+    return [UInt8](unsafeUninitializedCapacity: size) { buffer, initializedCount in
+      var encoder = WireEncoder(buffer: UnsafeMutableRawBufferPointer(buffer), sizes: sizes)
+      encode(to: &encoder)
+      precondition(encoder.count == size, "encode(to:) wrote \(encoder.count) bytes, encodedSize(into:) computed \(size)")
+      initializedCount = size
+    }
+  }
+
+  /// Returns a message built by `populator`, for example `.with { $0.text = "hi" }`.
+  @inlinable
+  public static func with(_ populator: (inout Self) throws -> Void) rethrows -> Self {
+    var message = Self()
+    try populator(&message)
+    return message
+  }
+}

@@ -1,0 +1,76 @@
+/// Sizes computed by the size pass of an encode, reused by the write pass so that no size is
+/// computed twice.
+///
+/// The size pass (`Message.encodedSize(into:)`) visits fields in the same order as the write pass
+/// (`Message.encode(to:)`). Each time it meets a value whose length prefix depends on a nested
+/// computation (a sub-message, a map entry, a packed repeated field of varints) it reserves a slot
+/// before computing the nested size, which gives pre-order. The write pass reads the slots back in
+/// the same pre-order with ``WireEncoder/nextCachedSize()``. Each message is therefore sized once,
+/// and encoding costs time linear in the output size at any nesting depth.
+public struct SizeCache: Sendable {
+  @usableFromInline var sizes: [Int] = []
+  @usableFromInline var readIndex = 0
+
+  @inlinable
+  public init() {}
+
+  /// Number of recorded sizes.
+  public var count: Int { sizes.count }
+
+  /// Reserves a slot for a size that is about to be computed; fill it with ``record(_:in:)``.
+  @inlinable
+  public mutating func reserveSlot() -> Int {
+    if sizes.capacity == 0 {
+      // One allocation covers typical messages instead of growing through 1, 2, 4, 8 slots.
+      sizes.reserveCapacity(16)
+    }
+    sizes.append(0)
+    return sizes.count - 1
+  }
+
+  @inlinable
+  public mutating func record(_ size: Int, in slot: Int) {
+    sizes[slot] = size
+  }
+
+  /// Computes and records the size of `message` and returns the size with its length prefix,
+  /// without the tag.
+  @inlinable
+  public mutating func lengthDelimitedSize<M: Message>(of message: borrowing M) -> Int {
+    let slot = reserveSlot()
+    let size = message.encodedSize(into: &self)
+    sizes[slot] = size
+    return WireFormat.lengthDelimitedSize(size)
+  }
+
+  /// Computes and records the sizes of repeated sub-messages and returns their total encoded size,
+  /// tags (of `tagSize` bytes each) and length prefixes included.
+  @inlinable
+  public mutating func repeatedMessagesSize<M: Message>(of messages: [M], tagSize: Int) -> Int {
+    var total = 0
+    messages.withUnsafeBufferPointer { buffer in
+      for index in buffer.indices {
+        let slot = reserveSlot()
+        let size = buffer[index].encodedSize(into: &self)
+        sizes[slot] = size
+        total += tagSize + WireFormat.lengthDelimitedSize(size)
+      }
+    }
+    return total
+  }
+
+  /// Returns the size of a group body (without its start and end tags); groups have no length
+  /// prefix, so no slot is recorded.
+  @inlinable
+  public mutating func groupSize<M: Message>(of message: borrowing M) -> Int {
+    message.encodedSize(into: &self)
+  }
+
+  @inlinable
+  mutating func next() -> Int {
+    precondition(readIndex < sizes.count, "encode(to:) read more cached sizes than encodedSize(into:) recorded")
+    let size = sizes[readIndex]
+    readIndex += 1
+    return size
+  }
+}

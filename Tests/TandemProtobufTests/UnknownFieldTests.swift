@@ -1,0 +1,40 @@
+import TandemProtobuf
+import XCTest
+
+final class UnknownFieldTests: XCTestCase {
+  /// One unknown field of every wire type: varint 20, fixed64 21, length-delimited 22, a group 23
+  /// holding a varint and an empty nested group, and fixed32 24.
+  let unknownOfEveryWireType =
+    "A0 01 05 A9 01 01 02 03 04 05 06 07 08 B2 01 02 AA BB BB 01 08 01 13 14 BC 01 C5 01 01 02 03 04"
+
+  func testEveryWireTypeIsPreservedVerbatim() throws {
+    let message = try Tandem_Test_Scalars(serializedBytes: hex(unknownOfEveryWireType))
+    XCTAssertEqual(message, Tandem_Test_Scalars.with { $0.unknownFields = UnknownFields(bytes: hex(unknownOfEveryWireType)) })
+    XCTAssertBytes(try message.serializedBytes(), unknownOfEveryWireType)
+  }
+
+  func testUnknownFieldsFollowKnownFields() throws {
+    let message = try Tandem_Test_Scalars(serializedBytes: hex("A0 01 05 08 01"))
+    XCTAssertEqual(message.int32Value, 1)
+    XCTAssertBytes(try message.serializedBytes(), "08 01 A0 01 05")
+  }
+
+  func testUnknownFieldsInNestedMessageArePreserved() throws {
+    let message = try Tandem_Test_Everything(serializedBytes: hex("0A 05 08 01 A0 01 05"))
+    XCTAssertEqual(message.scalars.unknownFields.bytes, hex("A0 01 05"))
+    XCTAssertBytes(try message.serializedBytes(), "0A 05 08 01 A0 01 05")
+  }
+
+  func testDiscardUnknownFieldsOption() throws {
+    let options = DecodingOptions(discardUnknownFields: true)
+    let message = try Tandem_Test_Scalars(serializedBytes: hex(unknownOfEveryWireType + " 08 01"), options: options)
+    XCTAssertTrue(message.unknownFields.isEmpty)
+    XCTAssertBytes(try message.serializedBytes(), "08 01")
+  }
+
+  func testLargestFieldNumberIsAccepted() throws {
+    // Field 536870911 (2^29 - 1), wire type varint.
+    let message = try Tandem_Test_Scalars(serializedBytes: hex("F8 FF FF FF 0F 00"))
+    XCTAssertEqual(message.unknownFields.bytes, hex("F8 FF FF FF 0F 00"))
+  }
+}
