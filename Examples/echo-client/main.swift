@@ -103,10 +103,23 @@ struct UsageError: Error {
   init(_ message: String?) { self.message = message }
 }
 
-func printError(_ text: String) {
+/// Writes `text` and a newline to file descriptor `descriptor` at once, without stdio buffering,
+/// so a process reading the output through a pipe sees each line as it is written.
+func writeLine(_ text: String, to descriptor: Int32 = 1) {
   var line = Array(text.utf8)
   line.append(UInt8(ascii: "\n"))
-  _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+  line.withUnsafeBytes { buffer in
+    var offset = 0
+    while offset < buffer.count {
+      let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+      if written <= 0 { return }
+      offset += written
+    }
+  }
+}
+
+func printError(_ text: String) {
+  writeLine(text, to: 2)
 }
 
 func describe(_ metadata: Metadata) -> String {
@@ -123,8 +136,6 @@ func describe(_ response: Echo_V1_EchoResponse) -> String {
   response.payload.isEmpty ? "\"\(response.text)\"" : "\"\(response.text)\" + \(response.payload.count) payload bytes"
 }
 
-setvbuf(stdout, nil, _IOLBF, 0)
-
 let options: ClientOptions
 do {
   options = try ClientOptions(arguments: Array(CommandLine.arguments.dropFirst()))
@@ -133,7 +144,7 @@ do {
     printError("echo-client: \(message)\n\n\(ClientOptions.usage)")
     exit(2)
   }
-  print(ClientOptions.usage)
+  writeLine(ClientOptions.usage)
   exit(0)
 }
 
@@ -179,20 +190,20 @@ do {
     let response = try await echo.get(.with { $0.text = text }, metadata: metadata, options: callOptions) { response in
       response
     }
-    print("get: sent \"\(text)\", received \(describe(try response.message))")
-    print("  initial metadata: \(describe(response.initialMetadata))")
-    print("  trailing metadata: \(describe(response.trailingMetadata))")
+    writeLine("get: sent \"\(text)\", received \(describe(try response.message))")
+    writeLine("  initial metadata: \(describe(response.initialMetadata))")
+    writeLine("  trailing metadata: \(describe(response.trailingMetadata))")
 
   case "expand":
     let responses = echo.expand(.with { $0.text = text }, metadata: metadata, options: callOptions)
-    print("expand: sent \"\(text)\"")
+    writeLine("expand: sent \"\(text)\"")
     var count = 0
     for try await response in responses {
       count += 1
-      print("  response \(count): \(describe(response))")
+      writeLine("  response \(count): \(describe(response))")
     }
-    print("  \(count) responses; initial metadata: \(describe(try await responses.initialMetadata))")
-    print("  trailing metadata: \(describe(try await responses.trailingMetadata))")
+    writeLine("  \(count) responses; initial metadata: \(describe(try await responses.initialMetadata))")
+    writeLine("  trailing metadata: \(describe(try await responses.trailingMetadata))")
 
   case "collect":
     let texts = options.texts
@@ -203,9 +214,9 @@ do {
     } onResponse: { response in
       response
     }
-    print("collect: sent \(texts.count) requests, received \(describe(try response.message))")
-    print("  initial metadata: \(describe(response.initialMetadata))")
-    print("  trailing metadata: \(describe(response.trailingMetadata))")
+    writeLine("collect: sent \(texts.count) requests, received \(describe(try response.message))")
+    writeLine("  initial metadata: \(describe(response.initialMetadata))")
+    writeLine("  trailing metadata: \(describe(response.trailingMetadata))")
 
   default:
     let texts = options.texts
@@ -214,13 +225,13 @@ do {
         try await writer.write(.with { $0.text = item })
       }
     }
-    print("update: sending \(texts.count) requests")
+    writeLine("update: sending \(texts.count) requests")
     var count = 0
     for try await response in responses {
       count += 1
-      print("  response \(count): \(describe(response))")
+      writeLine("  response \(count): \(describe(response))")
     }
-    print("  \(count) responses; trailing metadata: \(describe(try await responses.trailingMetadata))")
+    writeLine("  \(count) responses; trailing metadata: \(describe(try await responses.trailingMetadata))")
   }
 } catch let error as RPCError {
   printError("echo-client: the call failed with \(error.code): \(error.message)")

@@ -74,14 +74,24 @@ struct UsageError: Error {
   init(_ message: String?) { self.message = message }
 }
 
-func printError(_ text: String) {
+/// Writes `text` and a newline to file descriptor `descriptor` at once, without stdio buffering,
+/// so a process reading the output through a pipe sees each line as it is written.
+func writeLine(_ text: String, to descriptor: Int32 = 1) {
   var line = Array(text.utf8)
   line.append(UInt8(ascii: "\n"))
-  _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+  line.withUnsafeBytes { buffer in
+    var offset = 0
+    while offset < buffer.count {
+      let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+      if written <= 0 { return }
+      offset += written
+    }
+  }
 }
 
-// Line-buffer standard output so a supervising process reads "listening" at once.
-setvbuf(stdout, nil, _IOLBF, 0)
+func printError(_ text: String) {
+  writeLine(text, to: 2)
+}
 
 let options: ServerOptions
 do {
@@ -91,7 +101,7 @@ do {
     printError("echo-server: \(message)\n\n\(ServerOptions.usage)")
     exit(2)
   }
-  print(ServerOptions.usage)
+  writeLine(ServerOptions.usage)
   exit(0)
 }
 
@@ -112,8 +122,8 @@ if let certificate = options.certificatePath, let key = options.keyPath {
   do {
     let generated = try SelfSignedCertificate.generate(in: String(cString: directory))
     tls = .pem(certificateChain: generated.certificatePath, privateKey: generated.privateKeyPath)
-    print("generated a self-signed certificate for localhost: \(generated.certificatePath) (key: \(generated.privateKeyPath))")
-    print("clients can trust it with: echo-client --ca \(generated.certificatePath) ...")
+    writeLine("generated a self-signed certificate for localhost: \(generated.certificatePath) (key: \(generated.privateKeyPath))")
+    writeLine("clients can trust it with: echo-client --ca \(generated.certificatePath) ...")
   } catch {
     printError("echo-server: \(error)")
     exit(1)
@@ -126,20 +136,25 @@ let server = Server(
   tls: tls
 )
 
-// SIGINT and SIGTERM start a graceful shutdown.
-signal(SIGINT, SIG_IGN)
-signal(SIGTERM, SIG_IGN)
-let signalSources = [SIGINT, SIGTERM].map { number in
-  let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-  source.setEventHandler { server.shutdown(gracePeriod: .seconds(5)) }
-  source.resume()
-  return source
+/// Starts a graceful shutdown of `server` on SIGINT and SIGTERM. The handlers run on a
+/// global dispatch queue, so this function is nonisolated: closures made in top-level code
+/// would be main-actor isolated and trap when run off the main thread.
+nonisolated func installSignalHandlers(for server: Server) -> [any DispatchSourceSignal] {
+  [SIGINT, SIGTERM].map { number in
+    signal(number, SIG_IGN)
+    let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+    source.setEventHandler { server.shutdown(gracePeriod: .seconds(5)) }
+    source.resume()
+    return source
+  }
 }
+
+let signalSources = installSignalHandlers(for: server)
 
 let announcer = Task {
   let port = try await server.listeningPort
   let scheme = tls == nil ? "plaintext HTTP/2 (h2c)" : "HTTP/2 over TLS"
-  print("echo-server listening on \(options.host):\(port) with \(scheme)")
+  writeLine("echo-server listening on \(options.host):\(port) with \(scheme)")
 }
 
 do {

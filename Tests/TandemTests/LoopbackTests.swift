@@ -326,7 +326,8 @@ class LoopbackTests: XCTestCase {
     configuration.backoff = .init(initial: .milliseconds(50), multiplier: 1.6, maximum: .milliseconds(200), jitter: 0.1)
     let channel = try Channel(target: "127.0.0.1:\(first.port)", security: .plaintext, configuration: configuration)
     let echo = Echo_V1_Echo.Client(channel: channel)
-    XCTAssertEqual(try await echo.get(.with { $0.text = "one" }).text, "one")
+    let firstReply = try await echo.get(.with { $0.text = "one" })
+    XCTAssertEqual(firstReply.text, "one")
     await first.stop()
 
     await assertRPCError(.unavailable) { try await echo.get(.with { $0.text = "down" }) }

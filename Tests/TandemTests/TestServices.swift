@@ -69,7 +69,8 @@ final class Observations: Sendable {
     var peers: Set<String> = []
   }
 
-  func update<T>(_ body: (inout State) -> T) -> T { state.withLock(body) }
+  @discardableResult
+  func update<T: Sendable>(_ body: (inout State) -> T) -> T { state.withLock { body(&$0) } }
   var snapshot: State { state.withLock { $0 } }
 }
 

@@ -127,6 +127,14 @@ extension HTTP2Session {
 
   func resetStream(_ stream: HTTP2Stream, code: HTTPStreamErrorCode) {
     guard !stream.isClosed, stream.localResetCode == nil else { return }
+    // Trailers written before the reset go out first when no body bytes wait ahead of them,
+    // so a gRPC status such as DEADLINE_EXCEEDED reaches the peer before RST_STREAM.
+    if let trailers = stream.pendingTrailers, stream.outbound.isEmpty, stream.id > 0, let nghttp2 {
+      stream.pendingTrailers = nil
+      _ = headerBlock.withNameValuePairs(trailers) { nva, fieldCount in
+        nghttp2_submit_trailer(nghttp2, stream.id, nva, fieldCount)
+      }
+    }
     stream.localResetCode = code
     dropOutbound(of: stream)
     guard let nghttp2, stream.id > 0 else {
