@@ -29,6 +29,7 @@ debian_packages=(
   pkg-config
   protobuf-compiler
   libprotobuf-dev
+  libprotoc-dev
   nghttp2-client
   openssl
 )

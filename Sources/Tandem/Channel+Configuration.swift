@@ -103,7 +103,7 @@ extension Channel {
 
     public init(
       calls: ClientCallConfiguration = .defaults,
-      http2: HTTP2Configuration = .defaults,
+      http2: HTTP2Configuration = HTTP2Configuration(),
       connectTimeout: Duration = .seconds(20),
       backoff: Backoff = .defaults,
       eventLoopGroup: EventLoopGroup? = nil,

@@ -45,7 +45,7 @@ extension Server {
     public static var defaults: Configuration {
       Configuration(
         calls: .defaults,
-        http2: .defaults,
+        http2: HTTP2Configuration(),
         eventLoopGroup: nil,
         logHandler: StandardErrorLogHandler(),
         cancellationGracePeriod: .seconds(5)
@@ -54,7 +54,7 @@ extension Server {
 
     public init(
       calls: ServerCallConfiguration = .defaults,
-      http2: HTTP2Configuration = .defaults,
+      http2: HTTP2Configuration = HTTP2Configuration(),
       eventLoopGroup: EventLoopGroup? = nil,
       logHandler: any LogHandler = StandardErrorLogHandler(),
       cancellationGracePeriod: Duration = .seconds(5)

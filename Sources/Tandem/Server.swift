@@ -181,7 +181,7 @@ public final class Server: Sendable {
     logger.log(
       level: .info,
       message: "server shutting down",
-      metadata: [("port", String(port)), ("grace_period", "\(gracePeriod)")]
+      metadata: [("port", String(port)), ("grace_period", gracePeriod.millisecondsText)]
     )
     transport.beginGracefulShutdown()
     let drained = await waitUntilClosed(transport, within: gracePeriod)

@@ -13,6 +13,11 @@ public struct ServerCallConfiguration: Sendable, Hashable {
   /// plus the stream's flow-control window, plus one partial message.
   /// Default: 65,536 bytes; 0 returns credit only as the handler takes messages.
   public var maxBufferedInboundBytes: Int
+  /// Whether handlers run on the event loop that owns their connection, so reading requests
+  /// and writing responses need no thread hop. Default: `true`. Set it to `false` when
+  /// handlers do long blocking or CPU-heavy work, which would otherwise delay every other
+  /// connection on that loop; they then run on Swift's global concurrent executor.
+  public var runsHandlersOnEventLoop: Bool
 
   /// The defaults listed on each property.
   public static var defaults: ServerCallConfiguration { ServerCallConfiguration() }
@@ -21,8 +26,10 @@ public struct ServerCallConfiguration: Sendable, Hashable {
   public init(
     maxReceiveMessageBytes: Int = 4 * 1024 * 1024,
     maxSendMessageBytes: Int? = nil,
-    maxBufferedInboundBytes: Int = 64 * 1024
+    maxBufferedInboundBytes: Int = 64 * 1024,
+    runsHandlersOnEventLoop: Bool = true
   ) {
+    self.runsHandlersOnEventLoop = runsHandlersOnEventLoop
     self.maxReceiveMessageBytes = maxReceiveMessageBytes
     self.maxSendMessageBytes = maxSendMessageBytes
     self.maxBufferedInboundBytes = maxBufferedInboundBytes

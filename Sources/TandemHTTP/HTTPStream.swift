@@ -123,6 +123,14 @@ public protocol HTTPStream: AnyObject, Sendable {
   /// Reports that the application consumed `byteCount` bytes of received body data, so the
   /// transport can return that much flow-control credit to the peer.
   func consume(_ byteCount: Int)
+
+  /// The executor of the event loop that owns this stream, or `nil` when the transport has
+  /// none. A task that runs on it calls the stream's methods without a thread hop.
+  var taskExecutor: (any TaskExecutor)? { get }
+}
+
+extension HTTPStream {
+  public var taskExecutor: (any TaskExecutor)? { nil }
 }
 
 /// Receives the events of one stream.

@@ -55,9 +55,9 @@ final class CallLifecycleTests: XCTestCase {
     XCTAssertTrue(sawCancelled.value)
     XCTAssertEqual(recorder.firstHeaders?.first(named: "grpc-status"), "4")
     // The status ends the server's side. The stream is then either finished, because the
-    // client had half-closed, or reset with CANCEL.
+    // client had half-closed, or reset with NO_ERROR.
     let last = recorder.events.value.last
-    XCTAssertTrue(last == .closed(.finished) || last == .closed(.resetByPeer(.cancel)), "\(String(describing: last))")
+    XCTAssertTrue(last == .closed(.finished) || last == .closed(.resetByPeer(.noError)), "\(String(describing: last))")
   }
 
   func testServerDeadlineResetsOpenStream() async throws {
@@ -74,7 +74,7 @@ final class CallLifecycleTests: XCTestCase {
     let events = recorder.events.value
     XCTAssertEqual(events.count, 2, "\(events)")
     XCTAssertEqual(recorder.firstHeaders?.first(named: "grpc-status"), "4")
-    XCTAssertEqual(events.last, .closed(.resetByPeer(.cancel)))
+    XCTAssertEqual(events.last, .closed(.resetByPeer(.noError)))
   }
 
   func testDeadlineWhileConnecting() async throws {

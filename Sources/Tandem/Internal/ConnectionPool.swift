@@ -200,7 +200,7 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
         message: "connection attempt failed; retrying after backoff",
         metadata: [
           ("target", authority), ("attempt", String(attemptNumber)), ("error", "\(error)"),
-          ("retry_in", "\(delay)"),
+          ("retry_in", delay.millisecondsText),
         ]
       )
       throw error

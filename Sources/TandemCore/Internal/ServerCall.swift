@@ -44,6 +44,9 @@ final class ServerCall: HTTPStreamDelegate, Sendable {
     }
   }
 
+  /// Where the handler task runs: the stream's event loop, or `nil` for the global executor.
+  private let handlerExecutor: (any TaskExecutor)?
+
   init(
     stream: any HTTPStream,
     context: ServerContext,
@@ -56,6 +59,7 @@ final class ServerCall: HTTPStreamDelegate, Sendable {
     self.configuration = configuration
     self.logger = logger
     self.writer = StreamWriter(stream: stream)
+    self.handlerExecutor = configuration.runsHandlersOnEventLoop ? stream.taskExecutor : nil
     self.state = Mutex(State(deframer: GRPCMessageDeframer(maxMessageBytes: configuration.maxReceiveMessageBytes)))
   }
 
@@ -94,7 +98,7 @@ final class ServerCall: HTTPStreamDelegate, Sendable {
   }
 
   private func startHandler(request: [UInt8]?) {
-    let task = Task {
+    let task = Task(executorPreference: handlerExecutor) {
       await self.runHandler(request: request)
     }
     let cancelNow = state.withLock { state in
@@ -302,7 +306,10 @@ final class ServerCall: HTTPStreamDelegate, Sendable {
   func deadlineExpired() {
     abort(
       RPCError(code: .deadlineExceeded, message: "Deadline exceeded"),
-      resetAfterStatus: .cancel,
+      // NO_ERROR, as gRPC's HTTP/2 protocol asks after a status sent before the client's
+      // half-close: clients such as grpcio report CANCELLED for a CANCEL reset that
+      // arrives right after the trailers.
+      resetAfterStatus: .noError,
       notifyHandler: RPCError(code: .cancelled, message: "The call's deadline passed"))
   }
 

@@ -37,6 +37,9 @@ enum HTTP2Callbacks {
     nghttp2_session_callbacks_set_on_stream_close_callback(table) { _, streamID, errorCode, userData in
       session(userData).didCloseStream(streamID: streamID, errorCode: errorCode)
     }
+    nghttp2_session_callbacks_set_on_frame_send_callback(table) { _, frame, userData in
+      session(userData).didSendFrame(frame!)
+    }
     nghttp2_session_callbacks_set_on_frame_not_send_callback(table) { _, frame, libraryError, userData in
       session(userData).didNotSendFrame(frame!, libraryError: libraryError)
     }
@@ -210,7 +213,12 @@ extension HTTP2Session {
     guard frame.pointee.hd.type == UInt8(NGHTTP2_HEADERS.rawValue),
       let stream = stream(for: frame.pointee.hd.stream_id), !stream.isClosed
     else { return 0 }
-    if let code = stream.localResetCode {
+    if let code = stream.resetAfterFinalFrame, let nghttp2 {
+      // The final HEADERS frame failed, so the deferred reset goes out now.
+      stream.resetAfterFinalFrame = nil
+      _ = nghttp2_submit_rst_stream(nghttp2, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream.id, code.http2Code)
+      markDirty()
+    } else if let code = stream.localResetCode {
       closeStream(stream, reason: .resetLocally(code))
     } else if role == .client && frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST {
       // The request never left: after GOAWAY it is safe to retry elsewhere.

@@ -69,6 +69,7 @@ extension HTTP2Session {
     let result: Int32
     if endStream {
       stream.outboundEnded = true
+      stream.finalHeadersSubmitted = true
       result = headerBlock.withNameValuePairs(fields) { nva, count in
         nghttp2_submit_response(nghttp2, stream.id, nva, count, nil)
       }
@@ -128,11 +129,21 @@ extension HTTP2Session {
   func resetStream(_ stream: HTTP2Stream, code: HTTPStreamErrorCode) {
     guard !stream.isClosed, stream.localResetCode == nil else { return }
     // Trailers written before the reset go out first when no body bytes wait ahead of them,
-    // so a gRPC status such as DEADLINE_EXCEEDED reaches the peer before RST_STREAM.
-    if let trailers = stream.pendingTrailers, stream.outbound.isEmpty, stream.id > 0, let nghttp2 {
-      stream.pendingTrailers = nil
-      _ = headerBlock.withNameValuePairs(trailers) { nva, fieldCount in
-        nghttp2_submit_trailer(nghttp2, stream.id, nva, fieldCount)
+    // so a gRPC status such as DEADLINE_EXCEEDED reaches the peer before RST_STREAM. nghttp2
+    // drops HEADERS queued for a stream it is resetting, so the reset waits for that frame.
+    if stream.outbound.isEmpty, stream.id > 0, let nghttp2 {
+      if let trailers = stream.pendingTrailers {
+        stream.pendingTrailers = nil
+        let result = headerBlock.withNameValuePairs(trailers) { nva, fieldCount in
+          nghttp2_submit_trailer(nghttp2, stream.id, nva, fieldCount)
+        }
+        if result == 0 { stream.finalHeadersSubmitted = true }
+      }
+      if stream.finalHeadersSubmitted && !stream.finalFrameSent {
+        stream.localResetCode = code
+        stream.resetAfterFinalFrame = code
+        markDirty()
+        return
       }
     }
     stream.localResetCode = code
@@ -210,6 +221,10 @@ extension HTTP2Session {
         if result != 0 {
           return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
         }
+        stream.finalHeadersSubmitted = true
+      } else if stream.finalHeadersSubmitted {
+        // The trailers went out ahead of this provider when the stream was reset.
+        flags.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
       }
       return count
     }
@@ -271,5 +286,25 @@ extension HTTP2Session {
       return .finished
     }
     return .resetLocally(HTTPStreamErrorCode(http2Code: errorCode))
+  }
+
+  /// Records that a stream's final frame is on the wire, and sends a reset that waited for it.
+  func didSendFrame(_ frame: UnsafePointer<nghttp2_frame>) -> Int32 {
+    let type = frame.pointee.hd.type
+    guard type == UInt8(NGHTTP2_HEADERS.rawValue) || type == UInt8(NGHTTP2_DATA.rawValue),
+      frame.pointee.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0,
+      let stream = stream(for: frame.pointee.hd.stream_id)
+    else {
+      return 0
+    }
+    stream.finalFrameSent = true
+    guard let code = stream.resetAfterFinalFrame, let nghttp2 else { return 0 }
+    stream.resetAfterFinalFrame = nil
+    // When the peer has also ended its side, the stream is complete and needs no reset.
+    if !stream.remoteEnded {
+      _ = nghttp2_submit_rst_stream(nghttp2, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream.id, code.http2Code)
+      markDirty()
+    }
+    return 0
   }
 }

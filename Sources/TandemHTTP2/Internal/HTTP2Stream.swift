@@ -26,6 +26,14 @@ final class HTTP2Stream: HTTPStream, @unchecked Sendable {
   var outbound = ByteQueue()
   var outboundEnded = false
   var pendingTrailers: [HTTPField]?
+  /// Whether a HEADERS frame that ends this side (trailers, or a trailers-only response) is
+  /// submitted to nghttp2, so the data provider must not add END_STREAM to a DATA frame.
+  var finalHeadersSubmitted = false
+  /// Whether the frame that ends this side is on the wire.
+  var finalFrameSent = false
+  /// A reset deferred until the final HEADERS frame is on the wire, because nghttp2 drops
+  /// HEADERS queued for a stream it is resetting.
+  var resetAfterFinalFrame: HTTPStreamErrorCode?
   var hasDataProvider = false
   var isDeferred = false
   var headersSent = false
