@@ -104,7 +104,7 @@ struct UsageError: Error {
 }
 
 /// Writes `text` and a newline to file descriptor `descriptor` at once, without stdio buffering,
-/// so a process reading the output through a pipe sees each line as it is written.
+/// so a process that reads the output through a pipe gets each line as it is written.
 func writeLine(_ text: String, to descriptor: Int32 = 1) {
   var line = Array(text.utf8)
   line.append(UInt8(ascii: "\n"))

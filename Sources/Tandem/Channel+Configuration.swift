@@ -95,7 +95,7 @@ extension Channel {
     public var backoff: Backoff
     /// The event loops that run connections; `nil` uses ``EventLoopGroup/shared``.
     public var eventLoopGroup: EventLoopGroup?
-    /// Where log records go. Default: ``StandardErrorLogHandler`` at `.warning`.
+    /// The destination of log records. Default: ``StandardErrorLogHandler`` at `.warning`.
     public var logHandler: any LogHandler
 
     /// The default configuration.

@@ -31,7 +31,7 @@ public protocol LogHandler: Sendable {
   /// The lowest level this handler records. Tandem skips building records below it.
   var minimumLevel: LogLevel { get }
 
-  /// Records one event. `metadata` holds key-value context such as `peer` or `connection_id`.
+  /// Records one event. `metadata` contains key-value context such as `peer` or `connection_id`.
   func log(level: LogLevel, message: String, metadata: [(String, String)])
 }
 

@@ -4,7 +4,7 @@ import COpenSSL
 import Glibc
 #endif
 
-/// A certificate and private key, as PEM files, that identify a server only to clients told
+/// A certificate and private key, as PEM files, that identify a server only to clients configured
 /// to trust that exact certificate.
 public struct SelfSignedCertificate: Sendable, Hashable {
   /// The PEM file with the certificate.

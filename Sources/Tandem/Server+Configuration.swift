@@ -12,7 +12,7 @@ extension Server {
     case quic
   }
 
-  /// Where a server listens.
+  /// The address and transports a server listens on.
   public struct ListenAddress: Sendable, Hashable {
     /// The host or address to bind, such as `0.0.0.0`, `::` or `127.0.0.1`.
     public var host: String
@@ -36,7 +36,7 @@ extension Server {
     public var http2: HTTP2Configuration
     /// The event loops that run connections; `nil` uses ``EventLoopGroup/shared``.
     public var eventLoopGroup: EventLoopGroup?
-    /// Where log records go. Default: ``StandardErrorLogHandler`` at `.info`.
+    /// The destination of log records. Default: ``StandardErrorLogHandler`` at `.info`.
     public var logHandler: any LogHandler
     /// The grace period for the shutdown that cancelling ``Server/run()`` starts. Default 5 s.
     public var cancellationGracePeriod: Duration

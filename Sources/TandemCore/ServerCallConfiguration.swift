@@ -15,8 +15,8 @@ public struct ServerCallConfiguration: Sendable, Hashable {
   public var maxBufferedInboundBytes: Int
   /// Whether handlers run on the event loop that owns their connection, so reading requests
   /// and writing responses need no thread hop. Default: `true`. Set it to `false` when
-  /// handlers do long blocking or CPU-heavy work, which would otherwise delay every other
-  /// connection on that loop; they then run on Swift's global concurrent executor.
+  /// handlers do long blocking or CPU-heavy work, because that work would delay every other
+  /// connection on the same loop. Handlers then run on Swift's global concurrent executor.
   public var runsHandlersOnEventLoop: Bool
 
   /// The defaults listed on each property.
