@@ -159,6 +159,44 @@ final class TLSTests: XCTestCase {
     XCTAssertTrue(client.snapshot.received == payload, "4 MiB over TLS arrived changed")
   }
 
+  /// The socket flushes the first write's ciphertext before the second write is encrypted, so
+  /// the socket's buffer stays below 256 KiB while the TLS channel's total went above it.
+  func testWritableAfterSocketDrainedEarlier() async throws {
+    let first = makePayload(count: 100_000)
+    let second = makePayload(count: 163_000, seed: 7)
+    let accepted = AcceptedConnections()
+    let listener = try TCPListener.bind(host: "127.0.0.1", port: 0, group: group, tls: try serverConfiguration()) { _ in
+      let record = ConnectionRecord(expectedByteCount: first.count + second.count)
+      accepted.add(record)
+      return RecordingHandler(record: record)
+    }
+    defer { listener.close() }
+
+    let writable = XCTestExpectation(description: "channelWritable after the TLS channel went above 256 KiB")
+    let totalAfterSecondWrite = Locked(0)
+    let client = RecordingHandler(record: ConnectionRecord())
+    client.onActive = { channel in
+      first.withUnsafeBytes { channel.write($0) }
+      // The first write's ciphertext reaches the socket at the end of this turn, and the socket
+      // schedules its flush after that. This callback runs in between.
+      channel.eventLoop.runAtEndOfTurn {
+        second.withUnsafeBytes { channel.write($0) }
+        totalAfterSecondWrite.withLock { $0 = channel.pendingWriteBytes }
+      }
+    }
+    client.onWritable = { _ in writable.fulfill() }
+    try await TCPConnector.connect(
+      host: "127.0.0.1", port: listener.port, on: group.next(),
+      tls: .init(trust: .caFile(certificates.caFile), serverName: "localhost", alpn: ["h2"]),
+      timeout: .seconds(10), handler: client)
+
+    await fulfillment(of: [writable], timeout: testWaitSeconds)
+    XCTAssertGreaterThan(totalAfterSecondWrite.value, SocketChannel.highWaterMark)
+    let server = try XCTUnwrap(accepted.all.first)
+    await fulfillment(of: [server.receivedAll], timeout: testWaitSeconds)
+    XCTAssertTrue(server.snapshot.received == first + second, "the server received changed bytes")
+  }
+
   func testWrongHostnameRejected() async throws {
     let error = try await expectHandshakeFailure(
       tls: .init(trust: .caFile(certificates.caFile), serverName: "wrong.example", alpn: ["h2"]),

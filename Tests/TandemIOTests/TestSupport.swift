@@ -42,6 +42,7 @@ final class RecordingHandler: ByteStreamHandler {
   var greeting: [UInt8]
   var onRead: ((any ByteStreamChannel, UnsafeRawBufferPointer) -> Void)?
   var onActive: ((any ByteStreamChannel) -> Void)?
+  var onWritable: ((any ByteStreamChannel) -> Void)?
   private(set) var channel: (any ByteStreamChannel)?
 
   init(record: ConnectionRecord, echo: Bool = false, greeting: [UInt8] = []) {
@@ -103,6 +104,7 @@ final class RecordingHandler: ByteStreamHandler {
   func channelWritable(_ channel: any ByteStreamChannel) {
     checkLoop(channel)
     record.state.withLock { $0.writableCount += 1 }
+    onWritable?(channel)
   }
 
   func channelInactive(_ channel: any ByteStreamChannel, error: (any Error)?) {

@@ -90,6 +90,13 @@ final class SocketChannel: ByteStreamChannel, EventSource {
     afterAppend()
   }
 
+  /// Makes the socket send `channelWritable` once its buffer falls to the low-water mark, as
+  /// if it had gone above the high-water mark. The socket checks only when it flushes, so with
+  /// an empty buffer no call comes and the caller checks ``pendingWriteBytes`` first.
+  func requestWritableNotification() {
+    aboveHighWater = true
+  }
+
   private func afterAppend() {
     if outbound.count > SocketChannel.highWaterMark {
       aboveHighWater = true

@@ -125,10 +125,7 @@ final class TLSChannel: ByteStreamChannel, ByteStreamHandler {
   }
 
   func channelWritable(_ channel: any ByteStreamChannel) {
-    if aboveHighWater, pendingWriteBytes <= SocketChannel.lowWaterMark {
-      aboveHighWater = false
-      handler?.channelWritable(self)
-    }
+    updateWritability()
   }
 
   func channelInactive(_ channel: any ByteStreamChannel, error: (any Error)?) {
@@ -269,6 +266,23 @@ final class TLSChannel: ByteStreamChannel, ByteStreamHandler {
       flushScheduled = false
       encryptPlaintext()
       moveCiphertextToSocket()
+      updateWritability()
+    }
+  }
+
+  /// Sends `channelWritable` to the handler after this channel went above the high-water
+  /// mark and all its bytes, plaintext and ciphertext, fell to the low-water mark.
+  ///
+  /// The socket's own notification may never come, because the socket can flush its older
+  /// ciphertext before this turn's plaintext is encrypted. Then its buffer stays below the mark
+  /// although the sum went above it. While plaintext waits, the end-of-turn flush calls this again.
+  private func updateWritability() {
+    guard aboveHighWater, plaintext.isEmpty else { return }
+    if socket.pendingWriteBytes <= SocketChannel.lowWaterMark {
+      aboveHighWater = false
+      handler?.channelWritable(self)
+    } else {
+      socket.requestWritableNotification()
     }
   }
 
