@@ -154,7 +154,9 @@ public final class Server: Sendable {
         alpn: ["h2"]
       )
     }
-    let acceptor = ServerCallAcceptor(router: router, configuration: configuration.calls)
+    let acceptor = ServerCallAcceptor(router: router, configuration: configuration.calls) { line in
+      logger.log(level: .warning, message: line, metadata: [])
+    }
     let transport = HTTP2ServerTransport(
       host: listenAddress.host,
       port: listenAddress.port,
