@@ -154,7 +154,8 @@ let signalSources = installSignalHandlers(for: server)
 let announcer = Task {
   let port = try await server.listeningPort
   let scheme = tls == nil ? "plaintext HTTP/2 (h2c)" : "HTTP/2 over TLS"
-  writeLine("echo-server listening on \(options.host):\(port) with \(scheme)")
+  let host = options.host.contains(":") ? "[\(options.host)]" : options.host
+  writeLine("echo-server listening on \(host):\(port) with \(scheme)")
 }
 
 do {

@@ -91,6 +91,8 @@ public struct ServerError: Error, Sendable, Hashable, CustomStringConvertible {
     case notRunning
     /// A requested transport is not available.
     case transportUnavailable
+    /// Two services register the same method path.
+    case duplicateMethod
   }
 
   public var kind: Kind

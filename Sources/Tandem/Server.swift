@@ -144,6 +144,15 @@ public final class Server: Sendable {
     }
     var router = ServiceRouter()
     for service in services {
+      var serviceRouter = ServiceRouter()
+      service.registerMethods(with: &serviceRouter)
+      let known = Set(router.methods.map(\.path))
+      if let duplicate = serviceRouter.methods.first(where: { known.contains($0.path) }) {
+        throw ServerError(
+          .duplicateMethod,
+          "two services register the method \(duplicate.path); each method path must be unique"
+        )
+      }
       service.registerMethods(with: &router)
     }
 
@@ -217,19 +226,20 @@ public final class Server: Sendable {
     }
   }
 
+  /// Returns `true` when every connection closed within `limit`, `false` when the limit
+  /// passed first. It does not wait for the transport after the limit.
   private func waitUntilClosed(_ transport: HTTP2ServerTransport, within limit: Duration) async -> Bool {
-    await withTaskGroup(of: Bool.self) { group in
-      group.addTask {
+    let outcome = ResumeOnce()
+    return await withCheckedContinuation { continuation in
+      outcome.set(continuation)
+      Task {
         await transport.waitUntilClosed()
-        return true
+        outcome.resume(returning: true)
       }
-      group.addTask {
+      Task {
         try? await Task.sleep(for: limit)
-        return false
+        outcome.resume(returning: false)
       }
-      let first = await group.next() ?? false
-      group.cancelAll()
-      return first
     }
   }
 
@@ -248,5 +258,22 @@ public final class Server: Sendable {
       return waiters
     }
     for waiter in waiters { waiter.resume(throwing: error) }
+  }
+}
+
+/// A continuation that the first of several racing tasks resumes; later resumes do nothing.
+private final class ResumeOnce: Sendable {
+  private let slot = Mutex<CheckedContinuation<Bool, Never>?>(nil)
+
+  func set(_ continuation: CheckedContinuation<Bool, Never>) {
+    slot.withLock { $0 = continuation }
+  }
+
+  func resume(returning value: Bool) {
+    let continuation = slot.withLock { slot -> CheckedContinuation<Bool, Never>? in
+      defer { slot = nil }
+      return slot
+    }
+    continuation?.resume(returning: value)
   }
 }

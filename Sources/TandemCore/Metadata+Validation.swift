@@ -76,16 +76,23 @@ extension Metadata {
 
   /// Appends the received field `name: value`. A `-bin` field is split on commas and each
   /// part decoded from padded or unpadded base64; a part that is not valid base64 is dropped.
-  mutating func appendReceived(name: String, value: String) {
+  ///
+  /// - Returns: `false` when a part of a `-bin` field was not valid base64 and was dropped.
+  @discardableResult
+  mutating func appendReceived(name: String, value: String) -> Bool {
     guard name.hasSuffix("-bin") else {
       entries.append(Entry(key: name, value: .string(value)))
-      return
+      return true
     }
+    var allValid = true
     for part in value.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
       if let bytes = Base64.decode(trimmingSpaces(part)) {
         entries.append(Entry(key: name, value: .binary(bytes)))
+      } else {
+        allValid = false
       }
     }
+    return allValid
   }
 
   private func trimmingSpaces(_ bytes: Substring.UTF8View) -> ArraySlice<UInt8> {

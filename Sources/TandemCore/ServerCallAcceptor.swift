@@ -8,7 +8,8 @@ import TandemHTTP
 /// protocol specifies, and the other streams of the connection are unaffected:
 /// - no `:method` or `:path`: the stream is reset with PROTOCOL_ERROR;
 /// - a method other than POST: HTTP 405 with `grpc-status` INTERNAL;
-/// - a content-type that does not begin with `application/grpc`: HTTP 415 with `grpc-status` INTERNAL;
+/// - a content-type other than `application/grpc` or `application/grpc+proto`: HTTP 415 with
+///   `grpc-status` INTERNAL;
 /// - an invalid `grpc-timeout`: INTERNAL; a `grpc-encoding` other than `identity`: UNIMPLEMENTED;
 /// - an unknown service or method: UNIMPLEMENTED with a message naming the path;
 /// - a unary or server-streaming call with zero or several request messages: INTERNAL

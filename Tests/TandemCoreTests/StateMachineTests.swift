@@ -29,7 +29,7 @@ final class ServerStateMachineTests: XCTestCase {
   }
 
   func testAcceptsGRPCContentTypeVariants() {
-    for contentType in ["application/grpc", "application/grpc+proto", "application/grpc+json", "application/grpc;charset=utf-8"] {
+    for contentType in ["application/grpc", "application/grpc+proto", "Application/GRPC", "application/grpc;charset=utf-8"] {
       var fields = validRequest
       fields[5] = field("content-type", contentType)
       guard case .accept = ServerStreamStateMachine.receiveRequestHeaders(fields) else {
@@ -50,6 +50,24 @@ final class ServerStateMachineTests: XCTestCase {
     XCTAssertEqual(response.first(named: ":status"), "415")
     XCTAssertEqual(response.first(named: "grpc-status"), "13")
     XCTAssertTrue(GRPCStatusMessage.decode(response.first(named: "grpc-message") ?? "").contains("application/json"))
+  }
+
+  func testRejectsUnsupportedGRPCSubtypesWith415() throws {
+    for contentType in ["application/grpcx", "application/grpc+json", "application/grpc-web"] {
+      var fields = validRequest
+      fields[5] = field("content-type", contentType)
+      let response = try XCTUnwrap(rejection(fields), "\(contentType) accepted")
+      XCTAssertEqual(response.first(named: ":status"), "415", contentType)
+    }
+  }
+
+  func testRejectsInvalidBase64BinaryMetadata() throws {
+    var fields = validRequest
+    fields.append(field("x-data-bin", "!!!@@@"))
+    let response = try XCTUnwrap(rejection(fields))
+    XCTAssertEqual(response.first(named: ":status"), "200")
+    XCTAssertEqual(response.first(named: "grpc-status"), "13")
+    XCTAssertTrue(GRPCStatusMessage.decode(response.first(named: "grpc-message") ?? "").contains("x-data-bin"))
   }
 
   func testRejectsMissingContentTypeWith415() throws {
@@ -215,13 +233,13 @@ final class ClientStateMachineTests: XCTestCase {
       .finished(RPCError(code: .internalError, message: "bad"), resetStream: false))
   }
 
-  func testNonGRPCContentTypeIsInternal() {
+  func testNonGRPCContentTypeIsUnknown() {
     var machine = ClientStreamStateMachine()
     guard
       case .finished(let status, true) = machine.receiveHeaders(
         [field(":status", "200"), field("content-type", "text/plain")], endStream: false)
     else { return XCTFail("not finished") }
-    XCTAssertEqual(status.code, .internalError)
+    XCTAssertEqual(status.code, .unknown)
     XCTAssertTrue(status.message.contains("text/plain"))
   }
 

@@ -352,6 +352,62 @@ class LoopbackTests: XCTestCase {
   }
 }
 
+/// Server lifecycle rules that need no per-transport variant.
+final class ServerLifecycleTests: XCTestCase {
+  func testDuplicateMethodPathIsRejected() async throws {
+    let server = Server(
+      services: [TestEchoService(), TestEchoService()],
+      listening: .init(host: "127.0.0.1", port: 0),
+      configuration: TestServer.quietConfiguration()
+    )
+    do {
+      try await server.run()
+      XCTFail("run() accepted two services with the same method paths")
+    } catch let error as ServerError {
+      XCTAssertEqual(error.kind, .duplicateMethod)
+      XCTAssertTrue(error.message.contains("/echo.v1.Echo/"), error.message)
+    }
+  }
+
+  func testGracePeriodEndsOpenCalls() async throws {
+    let server = try await TestServer.start(tls: false)
+    let channel = try server.makeChannel()
+    let echo = Echo_V1_Echo.Client(channel: channel)
+    // A bidirectional call whose client never half-closes keeps the connection busy.
+    let call = Task {
+      var count = 0
+      for try await _ in echo.update(metadata: [:], options: .defaults, requestProducer: { writer in
+        try await writer.write(.with { $0.text = "first" })
+        try await Task.sleep(for: .seconds(60))
+      }) {
+        count += 1
+      }
+      return count
+    }
+    try await Task.sleep(for: .milliseconds(200))
+
+    server.server.shutdown(gracePeriod: .milliseconds(300))
+    // run() must return once the grace period ends, without waiting for the client.
+    let stopped = await withTaskGroup(of: Bool.self) { group in
+      group.addTask {
+        _ = await server.task.result
+        return true
+      }
+      group.addTask {
+        try? await Task.sleep(for: .seconds(20))
+        return false
+      }
+      let first = await group.next() ?? false
+      group.cancelAll()
+      return first
+    }
+    XCTAssertTrue(stopped, "run() did not return after the grace period")
+    call.cancel()
+    _ = await call.result
+    channel.close()
+  }
+}
+
 /// The same calls over TLS 1.3 with ALPN h2 and a verified certificate.
 final class TLSLoopbackTests: LoopbackTests {
   override var useTLS: Bool { true }

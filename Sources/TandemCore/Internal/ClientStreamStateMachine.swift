@@ -92,11 +92,12 @@ struct ClientStreamStateMachine: Sendable {
       return .finished(Self.statusForHTTPStatus(httpStatus), resetStream: true)
     }
     let contentType = fields.first(named: "content-type")
-    guard let contentType, contentType.hasPrefix("application/grpc") else {
+    guard let contentType, GRPCContentType.isProtobuf(contentType) else {
       phase = .finished
       let shown = contentType ?? "(none)"
+      // gRPC maps an HTTP 200 response that is not gRPC to UNKNOWN.
       return .finished(
-        RPCError(code: .internalError, message: "Response has content-type '\(shown)', which is not gRPC"),
+        RPCError(code: .unknown, message: "Response has content-type '\(shown)', which is not gRPC with protobuf messages"),
         resetStream: true)
     }
     if let encoding = fields.first(named: "grpc-encoding"), encoding != "identity" {

@@ -34,7 +34,7 @@ struct ServerStreamStateMachine: Sendable {
   ///
   /// Missing `:method` or `:path` resets the stream with PROTOCOL_ERROR, as HTTP/2 requires
   /// for a malformed request. A method other than POST gets HTTP 405, a content-type that
-  /// does not begin with `application/grpc` gets HTTP 415, both with `grpc-status` INTERNAL
+  /// is not `application/grpc` or `application/grpc+proto` gets HTTP 415, both with `grpc-status` INTERNAL
   /// so a gRPC client can show why. An invalid `grpc-timeout` gets INTERNAL, and a
   /// `grpc-encoding` other than `identity` gets UNIMPLEMENTED with
   /// `grpc-accept-encoding: identity`, both as trailers-only responses.
@@ -45,6 +45,7 @@ struct ServerStreamStateMachine: Sendable {
     var timeoutValue: String?
     var encoding: String?
     var metadata = Metadata()
+    var invalidBinaryKey: String?
     for field in fields {
       let name = field.name
       if name.utf8.first == UInt8(ascii: ":") {
@@ -57,7 +58,10 @@ struct ServerStreamStateMachine: Sendable {
       case "grpc-encoding": encoding = field.value
       case "te", "grpc-accept-encoding", "grpc-message-type", "host", "connection":
         break
-      default: metadata.appendReceived(name: name, value: field.value)
+      default:
+        if !metadata.appendReceived(name: name, value: field.value) {
+          invalidBinaryKey = invalidBinaryKey ?? name
+        }
       }
     }
 
@@ -68,12 +72,22 @@ struct ServerStreamStateMachine: Sendable {
           httpStatus: "405",
           status: RPCError(code: .internalError, message: "HTTP method '\(method)' is not allowed; gRPC requires POST")))
     }
-    guard let contentType, contentType.hasPrefix("application/grpc") else {
+    guard let contentType, GRPCContentType.isProtobuf(contentType) else {
       let shown = contentType ?? "(none)"
       return .reject(
         errorResponse(
           httpStatus: "415",
-          status: RPCError(code: .internalError, message: "Content-type '\(shown)' is not a gRPC content-type")))
+          status: RPCError(
+            code: .internalError,
+            message: "Content-type '\(shown)' is not supported; expected application/grpc or application/grpc+proto")))
+    }
+    if let invalidBinaryKey {
+      return .reject(
+        errorResponse(
+          httpStatus: "200",
+          status: RPCError(
+            code: .internalError,
+            message: "Metadata '\(invalidBinaryKey)' has a value that is not valid base64; keys ending in -bin carry base64")))
     }
     if let encoding, encoding != "identity" {
       var fields = errorResponse(
