@@ -178,6 +178,10 @@ struct ClientStreamStateMachine: Sendable {
     switch reason {
     case .resetByPeer(let code):
       return RPCError(code: statusCode(forReset: code), message: "The server reset the stream with \(code)")
+    case .resetLocally(.internalError):
+      return RPCError(
+        code: .internalError,
+        message: "The transport could not send the call, for example request headers over the HTTP/2 limits")
     case .resetLocally(let code):
       return RPCError(code: .cancelled, message: "The stream was reset locally with \(code)")
     case .refusedByGoAway:

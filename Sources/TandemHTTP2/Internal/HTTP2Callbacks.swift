@@ -222,10 +222,13 @@ extension HTTP2Session {
       closeStream(stream, reason: .resetLocally(code))
     } else if role == .client && frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST {
       // The request never left: after GOAWAY it is safe to retry elsewhere.
+      // Other failures, such as a header block over the frame limits, would fail again on
+      // any connection, so they end the call instead of inviting a retry.
       let reason: HTTPStreamCloseReason =
         peerGoAwayLastStreamID != nil || libraryError == NGHTTP2_ERR_START_STREAM_NOT_ALLOWED.rawValue
         ? .refusedByGoAway
-        : .connectionClosed(detail: "HTTP/2 could not send the request headers: \(nghttp2ErrorText(Int(libraryError)))")
+        : .resetLocally(.internalError)
+      lastStreamFailure = "stream \(stream.id): HTTP/2 could not send the request headers: \(nghttp2ErrorText(Int(libraryError)))"
       closeStream(stream, reason: reason)
     } else {
       failStream(stream, because: "HTTP/2 could not send headers: \(nghttp2ErrorText(Int(libraryError)))")
