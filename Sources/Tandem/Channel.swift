@@ -14,7 +14,7 @@ import TandemIO
 /// stream, so calls from many tasks share it. It connects on the first call. When the
 /// connection drops, the next call reconnects, waiting between failed attempts with
 /// exponential backoff (``Configuration/backoff``); calls made while the channel waits fail
-/// with `UNAVAILABLE` at once unless their deadline allows waiting for the next attempt.
+/// with `UNAVAILABLE` at once.
 /// A call that the server provably did not process (refused stream or above the GOAWAY
 /// stream ID) is retried once on a new connection.
 public final class Channel: RPCChannel {

@@ -7,8 +7,8 @@ import TandemIO
 /// Keeps one HTTP/2 connection to a channel's target and reconnects with backoff.
 ///
 /// Calls ask for a connection with ``connection(deadline:)``. Concurrent callers share one
-/// connection attempt. After a failed attempt the next one waits for the backoff delay; a
-/// call whose deadline ends before that fails with `UNAVAILABLE` at once.
+/// connection attempt. After a failed attempt the next one waits for the backoff delay, and
+/// calls made meanwhile fail with `UNAVAILABLE` at once.
 final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, Sendable {
   let authority: String
   let scheme: String
@@ -49,12 +49,10 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
           throw unavailable(detail: "\(error)")
         }
       case .waitUntil(let instant, let failure):
-        if let deadline, deadline < instant {
-          throw unavailable(
-            detail: "\(failure); the next attempt starts after the call's deadline"
-          )
-        }
-        try await Task.sleep(until: instant, clock: .continuous)
+        // As in gRPC without wait-for-ready, a call made while the channel backs off after a
+        // failed attempt fails at once instead of waiting for the next attempt.
+        let wait = instant - ContinuousClock.now
+        throw unavailable(detail: "\(failure); the next attempt starts in \(wait.millisecondsText)")
       case .closed:
         throw RPCError(code: .unavailable, message: "the channel to \(authority) is closed")
       }
@@ -197,10 +195,10 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
       }
       logger.log(
         level: .warning,
-        message: "connection attempt failed; retrying after backoff",
+        message: "connection attempt failed; calls fail until the backoff ends",
         metadata: [
           ("target", authority), ("attempt", String(attemptNumber)), ("error", "\(error)"),
-          ("retry_in", delay.millisecondsText),
+          ("backoff", delay.millisecondsText),
         ]
       )
       throw error
