@@ -101,6 +101,19 @@ final class RawProtocolTests: XCTestCase {
     }
   }
 
+  func testClientTruncatedResponseIsInternal() async throws {
+    // The prefix announces 100 bytes, but only 3 arrive before an OK status.
+    let harness = Harness(
+      acceptor: ScriptedAcceptor(
+        script: .respondWithBody(
+          [HTTPField(name: ":status", value: "200"), HTTPField(name: "content-type", value: "application/grpc")],
+          body: [0, 0, 0, 0, 100, 1, 2, 3],
+          trailers: [HTTPField(name: "grpc-status", value: "0")])))
+    let error = await expectRPCError { _ = try await harness.get("x") }
+    XCTAssertEqual(error?.code, .internalError)
+    XCTAssertEqual(error?.message, "The response stream ended inside a message")
+  }
+
   func testClientReadsTrailersOnlyStatus() async throws {
     let harness = Harness(
       acceptor: ScriptedAcceptor(

@@ -539,7 +539,11 @@ final class ClientCall: Sendable {
   func receiveTrailers(attempt: Int, stream: any HTTPStream, fields: [HTTPField]) {
     let status: RPCError? = state.withLock { state in
       guard state.attempt == attempt, state.status == nil else { return nil }
-      return state.machine.receiveTrailers(fields)
+      let status = state.machine.receiveTrailers(fields)
+      if let status, status.code == .ok, state.deframer.hasPartialMessage {
+        return RPCError(code: .internalError, message: "The response stream ended inside a message")
+      }
+      return status
     }
     if let status { completeWithServerStatus(status) }
   }

@@ -109,6 +109,8 @@ final class RecordingDelegate: HTTPStreamDelegate {
 struct ScriptedAcceptor: HTTPServerStreamAcceptor {
   enum Script: Sendable {
     case respond([HTTPField], endStream: Bool)
+    /// Response headers, body bytes, then trailers.
+    case respondWithBody([HTTPField], body: [UInt8], trailers: [HTTPField])
     case reset(HTTPStreamErrorCode)
   }
 
@@ -119,6 +121,10 @@ struct ScriptedAcceptor: HTTPServerStreamAcceptor {
   ) -> any HTTPStreamDelegate {
     switch script {
     case .respond(let fields, let end): stream.writeHeaders(fields, endStream: end)
+    case .respondWithBody(let fields, let body, let trailers):
+      stream.writeHeaders(fields, endStream: false)
+      stream.writeData(body, endStream: false)
+      stream.writeTrailers(trailers)
     case .reset(let code): stream.reset(code)
     }
     return DiscardingDelegate()
