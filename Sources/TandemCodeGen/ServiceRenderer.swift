@@ -140,22 +140,6 @@ struct ServiceMethodContext {
 extension ServiceRenderContext {
   /// Writes `value` as a Swift string literal, escaping quotes, backslashes and control characters.
   static func stringLiteral(_ value: String) -> String {
-    var result = "\""
-    for scalar in value.unicodeScalars {
-      switch scalar {
-      case "\"": result += "\\\""
-      case "\\": result += "\\\\"
-      case "\n": result += "\\n"
-      case "\r": result += "\\r"
-      case "\t": result += "\\t"
-      default:
-        if scalar.value < 0x20 || scalar.value == 0x7F {
-          result += "\\u{\(String(scalar.value, radix: 16))}"
-        } else {
-          result.unicodeScalars.append(scalar)
-        }
-      }
-    }
-    return result + "\""
+    Naming.stringLiteral(value)
   }
 }
