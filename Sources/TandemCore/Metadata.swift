@@ -17,7 +17,8 @@
 ///   `0-9`, `a-z`, `_`, `-` and `.`, and must not be reserved (see ``validate()``).
 /// - A key ending in `-bin` carries binary values. The call layer sends them base64-encoded
 ///   with padding and accepts padded or unpadded base64, including several comma-separated
-///   values in one field. A received binary entry that is not valid base64 is dropped.
+///   values in one field. A received binary entry that is not valid base64 ends the call
+///   with INTERNAL, on the server and on the client.
 /// - A string value may contain only printable ASCII (0x20 through 0x7E). A string value
 ///   added under a `-bin` key is sent as it is, so it must already be base64.
 public struct Metadata: Sendable, Hashable {

@@ -233,6 +233,21 @@ final class ClientStateMachineTests: XCTestCase {
       .finished(RPCError(code: .internalError, message: "bad"), resetStream: false))
   }
 
+  func testInvalidBase64ResponseMetadataIsInternal() {
+    var machine = ClientStreamStateMachine()
+    guard
+      case .finished(let status, true) = machine.receiveHeaders(
+        [field(":status", "200"), field("content-type", "application/grpc"), field("x-data-bin", "!!!")],
+        endStream: false)
+    else { return XCTFail("not finished") }
+    XCTAssertEqual(status.code, .internalError)
+    XCTAssertTrue(status.message.contains("x-data-bin"), status.message)
+
+    let trailersStatus = ClientStreamStateMachine.status(
+      fromTrailers: [field("grpc-status", "0"), field("y-bin", "%%")], httpStatus: "200")
+    XCTAssertEqual(trailersStatus.code, .internalError)
+  }
+
   func testNonGRPCContentTypeIsUnknown() {
     var machine = ClientStreamStateMachine()
     guard

@@ -103,6 +103,10 @@ struct ClientStreamStateMachine: Sendable {
     if let encoding = fields.first(named: "grpc-encoding"), encoding != "identity" {
       responseEncoding = encoding
     }
+    if let key = Self.firstInvalidBinaryKey(in: fields) {
+      phase = .finished
+      return .finished(Self.invalidBinaryMetadata(key), resetStream: true)
+    }
     phase = .receivingMessages
     return .initialMetadata(Self.metadata(from: fields))
   }
@@ -228,6 +232,9 @@ struct ClientStreamStateMachine: Sendable {
   /// Reads the status of trailers or a trailers-only response. Without `grpc-status` the HTTP
   /// status decides, and a `grpc-status` that is not a decimal number in 0...16 becomes UNKNOWN.
   static func status(fromTrailers fields: [HTTPField], httpStatus: String?) -> RPCError {
+    if let key = firstInvalidBinaryKey(in: fields) {
+      return invalidBinaryMetadata(key)
+    }
     guard let statusValue = fields.first(named: "grpc-status") else {
       var status = statusForHTTPStatus(httpStatus)
       status.metadata = metadata(from: fields)
@@ -242,6 +249,21 @@ struct ClientStreamStateMachine: Sendable {
       return RPCError(code: .unknown, message: text, metadata: trailing)
     }
     return RPCError(code: code, message: message, metadata: trailing)
+  }
+
+  /// Returns the first `-bin` field of `fields` whose value is not valid base64.
+  static func firstInvalidBinaryKey(in fields: [HTTPField]) -> String? {
+    for field in fields where field.name.hasSuffix("-bin") {
+      var scratch = Metadata()
+      if !scratch.appendReceived(name: field.name, value: field.value) { return field.name }
+    }
+    return nil
+  }
+
+  static func invalidBinaryMetadata(_ key: String) -> RPCError {
+    RPCError(
+      code: .internalError,
+      message: "Response metadata '\(key)' has a value that is not valid base64; keys ending in -bin carry base64")
   }
 
   /// Extracts the metadata of a response header or trailer block, without pseudo-headers and
