@@ -69,6 +69,11 @@ public final class HTTP2ClientConnection: HTTPClientConnection, Sendable {
   /// earlier stream closes. The returned stream's ``HTTPStream/streamID`` is 0 until the loop
   /// has submitted the headers.
   ///
+  /// The loop compares the header list size (counted as RFC 9113, section 6.5.2 does) with the
+  /// server's SETTINGS_MAX_HEADER_LIST_SIZE when it submits the headers. When the list is
+  /// larger, nothing is sent and the stream closes with ``HTTPStreamCloseReason/resetLocally(_:)``
+  /// and `.internalError`. Headers submitted before the server's SETTINGS arrive are not checked.
+  ///
   /// - Throws: ``HTTPTransportError`` with kind `.connectionUnavailable` when the connection
   ///   no longer takes streams, or `.protocolError` when a header field is invalid for HPACK
   ///   (an uppercase or empty name, or a value with CR, LF or NUL).

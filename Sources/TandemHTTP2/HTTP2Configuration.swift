@@ -48,6 +48,12 @@ public struct HTTP2Configuration: Sendable, Hashable {
   /// Default 1 second.
   public var gracefulShutdownNoticeDelay: Duration
 
+  /// How long a server connection may stay open before the client's HTTP/2 preface and first
+  /// SETTINGS frame have arrived. When the time runs out, the server closes the connection
+  /// without a GOAWAY, because a peer that sent no preface may not speak HTTP/2. Clients ignore
+  /// it. Default 10 seconds. For TLS connections the time starts after the handshake.
+  public var prefaceTimeout: Duration
+
   /// Creates a configuration. Each parameter defaults to the value stated on its property.
   public init(
     maxConcurrentStreams: Int = 100,
@@ -60,7 +66,8 @@ public struct HTTP2Configuration: Sendable, Hashable {
     keepaliveInterval: Duration? = nil,
     keepaliveTimeout: Duration = .seconds(20),
     maxIdleTime: Duration? = nil,
-    gracefulShutdownNoticeDelay: Duration = .seconds(1)
+    gracefulShutdownNoticeDelay: Duration = .seconds(1),
+    prefaceTimeout: Duration = .seconds(10)
   ) {
     self.maxConcurrentStreams = maxConcurrentStreams
     self.maxHeaderListSize = maxHeaderListSize
@@ -73,6 +80,7 @@ public struct HTTP2Configuration: Sendable, Hashable {
     self.keepaliveTimeout = keepaliveTimeout
     self.maxIdleTime = maxIdleTime
     self.gracefulShutdownNoticeDelay = gracefulShutdownNoticeDelay
+    self.prefaceTimeout = prefaceTimeout
   }
 
   /// Checks every value against the limits of RFC 9113 and against each other.
@@ -100,6 +108,9 @@ public struct HTTP2Configuration: Sendable, Hashable {
     }
     if let idle = maxIdleTime, idle <= .zero {
       throw HTTP2ConfigurationError(message: "HTTP/2 configuration value maxIdleTime = \(idle) is invalid: it must be positive")
+    }
+    if prefaceTimeout <= .zero {
+      throw HTTP2ConfigurationError(message: "HTTP/2 configuration value prefaceTimeout = \(prefaceTimeout) is invalid: it must be positive")
     }
   }
 }

@@ -358,15 +358,108 @@ final class HTTP2MemoryTests: XCTestCase {
   }
 
   func testOversizedRequestHeadersGet431() throws {
-    let pair = MemoryPair(loop: loop, server: HTTP2Configuration(maxHeaderListSize: 1024))
-    let reply = try onLoop(loop) {
-      try pair.openStream(endStream: true, extra: [HTTPField(name: "x-big", value: String(repeating: "a", count: 2000))]).1
+    // The stream opens in the loop turn that creates the pair, before the server's SETTINGS
+    // reach the client, so the client cannot check the limit and the server rejects the request.
+    let loop = self.loop
+    let (pair, reply) = try onLoop(loop) { () throws -> (MemoryPair, RecordingDelegate) in
+      let pair = MemoryPair(loop: loop, server: HTTP2Configuration(maxHeaderListSize: 1024))
+      let extra = [HTTPField(name: "x-big", value: String(repeating: "a", count: 2000))]
+      return (pair, try pair.openStream(endStream: true, extra: extra).1)
     }
     waitUntil(loop, "the client stream closes") { reply.closeReason != nil }
     onLoop(loop) {
       XCTAssertEqual(reply.headers.first?.first(named: ":status"), "431")
       XCTAssertTrue(pair.acceptor.accepted.isEmpty)
     }
+  }
+
+  func testOversizedRequestHeadersNotSent() throws {
+    let pair = MemoryPair(loop: loop, server: HTTP2Configuration(maxHeaderListSize: 1024))
+    waitUntil(loop, "the client has the server's SETTINGS") { pair.client.session.peerMaxHeaderListSize == 1024 }
+
+    // requestHeaders(path:) counts 293 bytes; "x-big" adds 5 + 2000 + 32.
+    let reply = try onLoop(loop) {
+      try pair.openStream(endStream: true, extra: [HTTPField(name: "x-big", value: String(repeating: "a", count: 2000))]).1
+    }
+    waitUntil(loop, "the client stream closes") { reply.closeReason != nil }
+    onLoop(loop) {
+      XCTAssertEqual(reply.closeReason, .resetLocally(.internalError))
+      XCTAssertTrue(reply.headers.isEmpty)
+      let failure = pair.client.session.lastStreamFailure ?? "nil"
+      XCTAssertTrue(failure.contains("2330 bytes"), failure)
+      XCTAssertTrue(failure.contains("SETTINGS_MAX_HEADER_LIST_SIZE of 1024 bytes"), failure)
+    }
+
+    // A request at the limit goes out on the same connection: 293 + 5 + 694 + 32 = 1024.
+    let fitting = try onLoop(loop) {
+      try pair.openStream(endStream: true, extra: [HTTPField(name: "x-pad", value: String(repeating: "b", count: 694))]).1
+    }
+    waitUntil(loop, "the server accepts a stream") { pair.acceptor.accepted.count == 1 }
+    onLoop(loop) {
+      XCTAssertEqual(pair.acceptor.accepted[0].headers.first(named: "x-pad")?.count, 694)
+      XCTAssertNil(pair.acceptor.accepted[0].headers.first(named: "x-big"))
+      XCTAssertNil(fitting.closeReason)
+    }
+  }
+
+  func testHeaderListSizeCountsEveryField() {
+    let fields = [HTTPField(name: ":path", value: "/a"), HTTPField(name: "x-é", value: "")]
+    // ":path" 5 + "/a" 2 + 32, then "x-é" 4 UTF-8 bytes + 0 + 32.
+    XCTAssertEqual(HeaderBlock.listSize(of: fields), 75)
+    XCTAssertEqual(HeaderBlock.listSize(of: []), 0)
+  }
+
+  func testPartialPrefaceTimesOut() throws {
+    let raw = RawHandler()
+    let acceptor = RecordingAcceptor()
+    let loop = self.loop
+    let closeDetail = Mutex<String?>(nil)
+    let configuration = HTTP2Configuration(prefaceTimeout: .milliseconds(20))
+    // Both channels stay referenced: each end holds its peer only weakly.
+    let (client, server) = onLoop(loop) { () -> (MemoryChannel, MemoryChannel) in
+      let session = HTTP2Session(role: .server, configuration: configuration, eventLoop: loop)
+      session.acceptor = acceptor
+      session.onClose = { _, detail in closeDetail.withLock { $0 = detail } }
+      let (client, server) = MemoryChannel.pair(on: loop)
+      client.handler = raw
+      server.handler = session
+      session.channelActive(server)
+      // The first 16 of the preface's 24 bytes, then silence.
+      let partial = Array("PRI * HTTP/2.0\r\n".utf8)
+      partial.withUnsafeBytes { client.write($0) }
+      return (client, server)
+    }
+    waitUntil(loop, "the server closes the connection") { raw.isInactive }
+    onLoop(loop) {
+      XCTAssertTrue(server.isClosed)
+      XCTAssertTrue(client.isClosed)
+      XCTAssertTrue(acceptor.accepted.isEmpty)
+      let detail = closeDetail.withLock { $0 } ?? "nil"
+      XCTAssertTrue(detail.contains("no HTTP/2 preface"), detail)
+      XCTAssertTrue(detail.contains("0.02 seconds"), detail)
+      // SETTINGS (0x4) and the connection WINDOW_UPDATE (0x8), but no GOAWAY (0x7).
+      XCTAssertEqual(frameTypes(in: raw.received), [0x4, 0x8])
+    }
+  }
+
+  func testPrefaceStopsPrefaceTimer() throws {
+    let pair = MemoryPair(loop: loop, server: HTTP2Configuration(prefaceTimeout: .milliseconds(20)))
+    waitUntil(loop, "the server has the client's SETTINGS") { pair.server.prefaceTimer == nil }
+
+    // Past the timeout the connection still carries requests.
+    usleep(50_000)
+    pair.acceptor.configure = { stream, _, _, _ in stream.writeHeaders(okHeaders + okTrailers, endStream: true) }
+    let reply = try onLoop(loop) { try pair.openStream(endStream: true).1 }
+    waitUntil(loop, "the client stream closes") { reply.closeReason != nil }
+    onLoop(loop) {
+      XCTAssertEqual(reply.closeReason, .finished)
+      XCTAssertTrue(pair.connectionDelegate.closeDetails.withLock { $0.isEmpty })
+    }
+  }
+
+  func testClientHasNoPrefaceTimer() {
+    let pair = MemoryPair(loop: loop, client: HTTP2Configuration(prefaceTimeout: .milliseconds(1)))
+    onLoop(loop) { XCTAssertNil(pair.client.session.prefaceTimer) }
   }
 
   func testConnectionLossClosesStreams() throws {
@@ -512,5 +605,13 @@ final class HTTP2MemoryTests: XCTestCase {
     }
     XCTAssertThrowsError(try HTTP2Configuration(streamHighWaterMark: 10, streamLowWaterMark: 20).validate())
     XCTAssertNoThrow(try HTTP2Configuration().validate())
+  }
+
+  func testConfigurationRejectsZeroPrefaceTimeout() {
+    XCTAssertThrowsError(try HTTP2Configuration(prefaceTimeout: .zero).validate()) { error in
+      XCTAssertTrue("\(error)".contains("prefaceTimeout = 0.0 seconds"), "\(error)")
+    }
+    XCTAssertThrowsError(try HTTP2Configuration(prefaceTimeout: .seconds(-1)).validate())
+    XCTAssertEqual(HTTP2Configuration().prefaceTimeout, .seconds(10))
   }
 }

@@ -209,6 +209,24 @@ final class HTTP2SocketTests: XCTestCase {
     waitUntil(client.eventLoop, "the client connection closes") { events.closeDetails.withLock { !$0.isEmpty } }
   }
 
+  func testSilentClientClosedAfterPrefaceTimeout() async throws {
+    let server = HTTP2ServerTransport(
+      host: "127.0.0.1", port: 0, group: Self.group, configuration: HTTP2Configuration(prefaceTimeout: .milliseconds(50)))
+    let port = try await server.start(acceptor: Self.makeEchoAcceptor())
+    let raw = RawHandler()
+    let loop = Self.group.next()
+    // The client connects over TCP and never writes a byte.
+    try await TCPConnector.connect(host: "127.0.0.1", port: port, on: loop, tls: nil, timeout: .seconds(5), handler: raw)
+    waitUntil(loop, "the server closes the connection") { raw.isInactive }
+    onLoop(loop) {
+      // SETTINGS (0x4) and the connection WINDOW_UPDATE (0x8), but no GOAWAY (0x7).
+      XCTAssertEqual(frameTypes(in: raw.received), [0x4, 0x8])
+    }
+    // The closed connection no longer holds up shutdown.
+    server.beginGracefulShutdown()
+    await server.waitUntilClosed()
+  }
+
   func testStartRejectsTLSWithoutH2() async throws {
     let files = try makeCertificate()
     let tls = try TLSServerConfiguration.pem(certificateChainFile: files.certificate, privateKeyFile: files.key, alpn: ["http/1.1"])

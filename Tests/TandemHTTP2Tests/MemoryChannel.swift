@@ -281,3 +281,17 @@ func requestHeaders(path: String) -> [HTTPField] {
 
 let okHeaders = [HTTPField(name: ":status", value: "200"), HTTPField(name: "content-type", value: "application/grpc")]
 let okTrailers = [HTTPField(name: "grpc-status", value: "0")]
+
+/// Returns the type of each complete HTTP/2 frame in `bytes`, which must start at a frame
+/// header (9 bytes: 24-bit length, type, flags, stream ID).
+func frameTypes(in bytes: [UInt8]) -> [UInt8] {
+  var types: [UInt8] = []
+  var offset = 0
+  while offset + 9 <= bytes.count {
+    let length = Int(bytes[offset]) << 16 | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2])
+    guard offset + 9 + length <= bytes.count else { break }
+    types.append(bytes[offset + 3])
+    offset += 9 + length
+  }
+  return types
+}

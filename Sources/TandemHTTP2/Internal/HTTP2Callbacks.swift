@@ -132,6 +132,11 @@ extension HTTP2Session {
     case NGHTTP2_GOAWAY.rawValue:
       didReceiveGoAway(lastStreamID: frame.pointee.goaway.last_stream_id, errorCode: frame.pointee.goaway.error_code)
 
+    case NGHTTP2_SETTINGS.rawValue:
+      if role == .server && prefaceTimer != nil {
+        didReceiveClientSettings()
+      }
+
     case NGHTTP2_PING.rawValue:
       if header.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) != 0 {
         didReceivePingAcknowledgement()

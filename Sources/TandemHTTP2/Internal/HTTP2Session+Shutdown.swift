@@ -97,6 +97,27 @@ extension HTTP2Session {
     markDirty()
   }
 
+  // MARK: Preface
+
+  /// Starts the server's wait for the client preface. nghttp2 checks the preface bytes and
+  /// requires SETTINGS as the first frame after them, so the first SETTINGS frame received
+  /// (`didReceiveClientSettings`) proves both arrived.
+  func startPrefaceTimer() {
+    guard role == .server, !isTornDown else { return }
+    let timeout = configuration.prefaceTimeout
+    prefaceTimer = eventLoop.scheduleTimer(after: timeout) { [self] in
+      prefaceTimer = nil
+      // No GOAWAY is sent, because a peer that sent no preface may not speak HTTP/2.
+      closedByThisSide = true
+      tearDown(detail: "the client sent no HTTP/2 preface and SETTINGS within \(timeout)")
+    }
+  }
+
+  func didReceiveClientSettings() {
+    prefaceTimer?.cancel()
+    prefaceTimer = nil
+  }
+
   // MARK: Idle
 
   func armIdleTimer() {

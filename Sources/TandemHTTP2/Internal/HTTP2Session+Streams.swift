@@ -16,6 +16,16 @@ extension HTTP2Session {
       finishUnstartedStream(stream, reason: reason)
       return
     }
+    // The server replies to a larger header list with 431 or a reset, so it is not sent.
+    // NOTE: a request submitted before the server's SETTINGS arrive, such as the first one on a
+    // new connection, is not checked, because the limit is unknown then.
+    let listSize = HeaderBlock.listSize(of: fields)
+    if let limit = peerMaxHeaderListSize, listSize > limit {
+      lastStreamFailure =
+        "stream not started: the request header list is \(listSize) bytes, above the server's SETTINGS_MAX_HEADER_LIST_SIZE of \(limit) bytes"
+      finishUnstartedStream(stream, reason: .resetLocally(.internalError))
+      return
+    }
 
     var provider = makeDataProvider(for: stream)
     let id = headerBlock.withNameValuePairs(fields) { nva, count in
@@ -43,6 +53,14 @@ extension HTTP2Session {
     }
     cancelIdleTimer()
     markDirty()
+  }
+
+  /// The SETTINGS_MAX_HEADER_LIST_SIZE the peer announced, or `nil` before its SETTINGS
+  /// arrive or when it announced none. nghttp2 1.52 reports both cases as UINT32_MAX.
+  var peerMaxHeaderListSize: Int? {
+    guard let nghttp2 else { return nil }
+    let limit = nghttp2_session_get_remote_settings(nghttp2, NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE)
+    return limit == UInt32.max ? nil : Int(limit)
   }
 
   /// Closes a client stream that never got a wire ID.

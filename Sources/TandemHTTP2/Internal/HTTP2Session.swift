@@ -69,6 +69,8 @@ final class HTTP2Session: ByteStreamHandler, @unchecked Sendable {
   var keepaliveTimeoutTimer: TimerHandle?
   var idleTimer: TimerHandle?
   var shutdownTimer: TimerHandle?
+  /// Server side: runs until the client's preface and first SETTINGS frame arrive.
+  var prefaceTimer: TimerHandle?
 
   init(role: Role, configuration: HTTP2Configuration, eventLoop: EventLoop) {
     self.role = role
@@ -112,6 +114,7 @@ final class HTTP2Session: ByteStreamHandler, @unchecked Sendable {
       channel.close()
       return
     }
+    startPrefaceTimer()
     startKeepalive()
     armIdleTimer()
     onActive?(nil)
@@ -284,6 +287,8 @@ final class HTTP2Session: ByteStreamHandler, @unchecked Sendable {
     keepaliveTimeoutTimer?.cancel()
     idleTimer?.cancel()
     shutdownTimer?.cancel()
+    prefaceTimer?.cancel()
+    prefaceTimer = nil
 
     let open = streams.values.sorted { $0.id < $1.id }
     for stream in open {

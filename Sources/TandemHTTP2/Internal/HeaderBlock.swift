@@ -37,6 +37,16 @@ struct HeaderBlock {
     return nil
   }
 
+  /// Returns the size of `fields` as SETTINGS_MAX_HEADER_LIST_SIZE counts it (RFC 9113,
+  /// section 6.5.2): the octets of each name and value plus 32 per field, pseudo-headers included.
+  static func listSize(of fields: [HTTPField]) -> Int {
+    var size = 0
+    for field in fields {
+      size += field.name.utf8.count + field.value.utf8.count + 32
+    }
+    return size
+  }
+
   /// Calls `body` with an `nghttp2_nv` array for `fields`. The pointers are valid only during the call.
   mutating func withNameValuePairs<R>(
     _ fields: [HTTPField], _ body: (UnsafePointer<nghttp2_nv>?, Int) -> R
