@@ -61,7 +61,7 @@ public struct IOError: Error, Sendable, Hashable, CustomStringConvertible {
 
   private static func preposition(for operation: String) -> String {
     switch operation {
-    case "connect", "bind": return "to"
+    case "connect", "bind", "send": return "to"
     case "resolve": return ""
     default: return "on"
     }

@@ -11,6 +11,8 @@
 #include <netinet/tcp.h>
 #include <openssl/ssl.h>
 
+#include "udp_shims.h"
+
 /// accept4(2), which glibc declares only under _GNU_SOURCE.
 int tandem_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
 
