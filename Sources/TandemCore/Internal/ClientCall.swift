@@ -33,9 +33,7 @@ final class ClientCall: Sendable {
     var halfClosed = false
 
     var initialMetadata: Metadata?
-    var queue: [[UInt8]] = []
-    var queueHead = 0
-    var queuedBytes = 0
+    var queue = InboundMessageQueue()
     var pendingCredit = 0
     /// The final status; code OK for success.
     var status: RPCError?
@@ -46,19 +44,9 @@ final class ClientCall: Sendable {
     var timerTask: Task<Void, Never>?
     var backgroundTasks: [Task<Void, Never>] = []
 
-    var queueCount: Int { queue.count - queueHead }
+    var queueCount: Int { queue.count }
 
-    mutating func dequeue() -> [UInt8] {
-      let message = queue[queueHead]
-      queue[queueHead] = []
-      queueHead += 1
-      if queueHead == queue.count {
-        queue.removeAll(keepingCapacity: true)
-        queueHead = 0
-      }
-      queuedBytes -= message.count + GRPCMessageFramer.prefixLength
-      return message
-    }
+    mutating func dequeue() -> [UInt8] { queue.removeFirst() }
   }
 
   init(
@@ -336,7 +324,7 @@ final class ClientCall: Sendable {
   }
 
   private func takeCredit(_ state: inout State) -> Int {
-    guard state.pendingCredit > 0, state.queuedBytes <= settings.maxBufferedInboundBytes else { return 0 }
+    guard state.pendingCredit > 0, state.queue.wireBytes <= settings.maxBufferedInboundBytes else { return 0 }
     let credit = state.pendingCredit
     state.pendingCredit = 0
     return credit
@@ -509,7 +497,6 @@ final class ClientCall: Sendable {
       state.pendingCredit += bytes.count
       for message in messages {
         state.queue.append(message)
-        state.queuedBytes += message.count + GRPCMessageFramer.prefixLength
       }
       if let finalStatus { return .fail(finalStatus, reset: false) }
       if let waiter = state.messageWaiter, state.queueCount > 0 {

@@ -1,7 +1,7 @@
 /// The gRPC content types this implementation reads: `application/grpc` and
 /// `application/grpc+proto`, case-insensitive, with any `;` parameters ignored.
 enum GRPCContentType {
-  /// Whether `value` is a gRPC content type whose messages are protobuf.
+  /// Returns whether `value` is a gRPC content type whose messages are protobuf.
   static func isProtobuf(_ value: String) -> Bool {
     var mediaType = Substring(value)
     if let semicolon = mediaType.firstIndex(of: ";") {

@@ -14,10 +14,8 @@ final class ServerCall: HTTPStreamDelegate, Sendable {
   private struct State {
     var machine = ServerStreamStateMachine()
     var deframer: GRPCMessageDeframer
-    /// Complete request messages the handler has not taken, from `queueHead` on.
-    var queue: [[UInt8]] = []
-    var queueHead = 0
-    var queuedBytes = 0
+    /// Complete request messages the handler has not taken.
+    var queue = InboundMessageQueue()
     /// Received bytes whose flow-control credit has not been returned.
     var pendingCredit = 0
     var requestEnded = false
@@ -29,22 +27,12 @@ final class ServerCall: HTTPStreamDelegate, Sendable {
     var timerTask: Task<Void, Never>?
     var streamClosed = false
 
-    var queueCount: Int { queue.count - queueHead }
+    var queueCount: Int { queue.count }
 
-    mutating func dequeue() -> [UInt8] {
-      let message = queue[queueHead]
-      queue[queueHead] = []
-      queueHead += 1
-      if queueHead == queue.count {
-        queue.removeAll(keepingCapacity: true)
-        queueHead = 0
-      }
-      queuedBytes -= message.count + GRPCMessageFramer.prefixLength
-      return message
-    }
+    mutating func dequeue() -> [UInt8] { queue.removeFirst() }
   }
 
-  /// Where the handler task runs: the stream's event loop, or `nil` for the global executor.
+  /// The executor of the handler task: the stream's event loop, or `nil` for the global executor.
   private let handlerExecutor: (any TaskExecutor)?
 
   init(
@@ -181,7 +169,7 @@ final class ServerCall: HTTPStreamDelegate, Sendable {
   /// Returns the credit that may go back to the peer now: all pending credit while the
   /// complete messages waiting for the handler take no more than the configured buffer.
   private func takeCredit(_ state: inout State) -> Int {
-    guard state.pendingCredit > 0, state.queuedBytes <= configuration.maxBufferedInboundBytes else { return 0 }
+    guard state.pendingCredit > 0, state.queue.wireBytes <= configuration.maxBufferedInboundBytes else { return 0 }
     let credit = state.pendingCredit
     state.pendingCredit = 0
     return credit
@@ -306,7 +294,7 @@ final class ServerCall: HTTPStreamDelegate, Sendable {
   func deadlineExpired() {
     abort(
       RPCError(code: .deadlineExceeded, message: "Deadline exceeded"),
-      // NO_ERROR, as gRPC's HTTP/2 protocol asks after a status sent before the client's
+      // NO_ERROR, as gRPC's HTTP/2 protocol specifies after a status sent before the client's
       // half-close: clients such as grpcio report CANCELLED for a CANCEL reset that
       // arrives right after the trailers.
       resetAfterStatus: .noError,
@@ -342,7 +330,6 @@ final class ServerCall: HTTPStreamDelegate, Sendable {
       state.pendingCredit += bytes.count
       for message in messages {
         state.queue.append(message)
-        state.queuedBytes += message.count + GRPCMessageFramer.prefixLength
       }
       if !handler.method.kind.isRequestStreaming && state.queueCount > 1 {
         return .tooManyRequests
