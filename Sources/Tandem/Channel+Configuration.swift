@@ -2,7 +2,7 @@ import TandemCore
 import TandemHTTP2
 import TandemIO
 
-/// How a channel chooses between TCP and QUIC.
+/// The rule by which a channel chooses between TCP and QUIC.
 public struct TransportPolicy: Sendable, Hashable, CustomStringConvertible {
   enum Kind: Hashable {
     case tcp
@@ -17,7 +17,7 @@ public struct TransportPolicy: Sendable, Hashable, CustomStringConvertible {
   public static let tcp = TransportPolicy(kind: .tcp)
   /// HTTP/3 over QUIC only. Not available yet.
   public static let quic = TransportPolicy(kind: .quic)
-  /// The preferred transport first, the other raced after a delay. Not available yet.
+  /// Tries the preferred transport first and races the other after a delay. Not available yet.
   public static func hybrid(preferred: Preference) -> TransportPolicy {
     TransportPolicy(kind: .hybrid(preferQUIC: preferred == .quic))
   }
@@ -47,7 +47,7 @@ extension Channel {
       case tls(Trust, serverName: String?)
     }
 
-    /// How the client checks the server's certificate.
+    /// The trust anchors the client checks the server's certificate against.
     public enum Trust: Sendable, Hashable {
       /// The operating system's trust store.
       case systemTrustStore
@@ -126,7 +126,7 @@ extension Channel {
     public var initial: Duration
     /// The growth factor. Default 1.6.
     public var multiplier: Double
-    /// The longest wait. Default 120 s.
+    /// The maximum wait. Default 120 s.
     public var maximum: Duration
     /// The random spread, as a fraction of the wait. Default 0.2.
     public var jitter: Double
@@ -141,7 +141,7 @@ extension Channel {
       self.jitter = jitter
     }
 
-    /// The wait after `failures` consecutive failed attempts (1 for the first), without jitter.
+    /// Returns the wait after `failures` consecutive failed attempts (1 for the first), without jitter.
     func baseDelay(afterFailures failures: Int) -> Duration {
       var delay = initial
       var count = 1
@@ -160,7 +160,7 @@ public struct ChannelError: Error, Sendable, Hashable, CustomStringConvertible {
   public enum Kind: Sendable, Hashable {
     /// The target string is not `host:port`.
     case invalidTarget
-    /// The transport policy asks for a transport that is not available.
+    /// The transport policy requests a transport that is not available.
     case transportUnavailable
   }
 

@@ -12,9 +12,9 @@ import TandemIO
 ///
 /// A channel keeps one HTTP/2 connection to its target and runs every call on it as a separate
 /// stream, so calls from many tasks share it. It connects on the first call. When the
-/// connection drops, the next call reconnects, waiting between failed attempts with
-/// exponential backoff (``Configuration/backoff``); calls made while the channel waits fail
-/// with `UNAVAILABLE` at once.
+/// connection drops, the next call reconnects. Failed attempts are spaced with exponential
+/// backoff (``Configuration/backoff``), and calls made while the channel waits fail with
+/// `UNAVAILABLE` at once.
 /// A call that the server provably did not process (refused stream or above the GOAWAY
 /// stream ID) is retried once on a new connection.
 public final class Channel: RPCChannel {
@@ -33,7 +33,7 @@ public final class Channel: RPCChannel {
   /// Creates a channel. It connects on the first call.
   ///
   /// - Throws: ``ChannelError`` when `target` is not `host:port` with a port in 1...65535, or
-  ///   when `transport` asks for QUIC, which is not available yet.
+  ///   when `transport` requests QUIC, which is not available yet.
   public init(
     target: String,
     transport: TransportPolicy = .tcp,

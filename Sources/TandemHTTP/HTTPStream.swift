@@ -1,4 +1,4 @@
-/// Which HTTP version carries a stream.
+/// The HTTP version that carries a stream.
 public enum HTTPVersion: Sendable, Hashable, CustomStringConvertible {
   /// HTTP/2 over TCP, with or without TLS.
   case http2
@@ -55,7 +55,7 @@ public enum HTTPStreamErrorCode: Sendable, Hashable, CustomStringConvertible {
   }
 }
 
-/// Why a stream ended.
+/// The reason a stream ended.
 public enum HTTPStreamCloseReason: Sendable, Hashable, CustomStringConvertible {
   /// Both sides finished their halves of the stream.
   case finished
@@ -66,7 +66,7 @@ public enum HTTPStreamCloseReason: Sendable, Hashable, CustomStringConvertible {
   /// The peer sent GOAWAY with a last stream ID below this stream, so the peer never
   /// processed it and it is safe to retry on another connection.
   case refusedByGoAway
-  /// The connection closed or failed before the stream finished. `detail` says why.
+  /// The connection closed or failed before the stream finished. `detail` describes the cause.
   case connectionClosed(detail: String)
 
   public var description: String {
@@ -137,7 +137,8 @@ extension HTTPStream {
 ///
 /// The transport calls these methods on the event loop that owns the connection, one at a
 /// time and in the order the events happened. After ``stream(_:didCloseWith:)`` no other
-/// method is called. Implementations return quickly and never block the loop.
+/// method is called. Implementations must return quickly, because a blocking call stalls
+/// every connection on the loop.
 public protocol HTTPStreamDelegate: AnyObject, Sendable {
   /// Response headers arrived (client side). `endStream` is `true` for a trailers-only
   /// response, whose single HEADERS block also ends the stream.

@@ -1,4 +1,4 @@
-/// What a server knows about the connection that carried a stream.
+/// The facts a server has about the connection that carried a stream.
 public struct HTTPConnectionInfo: Sendable, Hashable {
   /// The HTTP version of the connection.
   public var version: HTTPVersion
@@ -58,7 +58,7 @@ public protocol HTTPClientConnectionDelegate: AnyObject, Sendable {
   /// ``HTTPStreamCloseReason/refusedByGoAway``; the connection takes no new streams.
   func connectionDidReceiveGoAway(_ connection: any HTTPClientConnection, errorCode: HTTPStreamErrorCode)
 
-  /// The connection closed. `detail` says why (peer closed, I/O error, protocol error, idle).
+  /// The connection closed. `detail` describes the cause (peer closed, I/O error, protocol error, idle).
   func connectionDidClose(_ connection: any HTTPClientConnection, detail: String)
 }
 
@@ -100,7 +100,7 @@ public struct HTTPTransportError: Error, Sendable, Hashable, CustomStringConvert
 
   /// The kind of failure.
   public var kind: Kind
-  /// A sentence that says what failed, on which value.
+  /// A sentence that names what failed and on which value.
   public var message: String
 
   public init(_ kind: Kind, _ message: String) {
