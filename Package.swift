@@ -52,7 +52,7 @@ let package = Package(
     .target(name: "TandemCore", dependencies: ["TandemHTTP", "TandemProtobuf"]),
     .target(
       name: "Tandem",
-      dependencies: ["TandemCore", "TandemProtobuf", "TandemHTTP", "TandemHTTP2", "TandemIO", "COpenSSL"]
+      dependencies: ["TandemCore", "TandemProtobuf", "TandemHTTP", "TandemHTTP2", "TandemHTTP3", "TandemIO", "COpenSSL"]
     ),
 
     // Code generation.
@@ -91,7 +91,7 @@ let package = Package(
     ),
     .testTarget(name: "TandemIOTests", dependencies: ["TandemIO"]),
     .testTarget(name: "TandemHTTP2Tests", dependencies: ["TandemHTTP2", "TandemHTTP", "TandemIO"]),
-    .testTarget(name: "TandemHTTP3Tests", dependencies: ["TandemHTTP3"]),
+    .testTarget(name: "TandemHTTP3Tests", dependencies: ["TandemHTTP3", "TandemHTTP", "TandemIO", "Tandem", "EchoProtos"]),
     .testTarget(name: "TandemCoreTests", dependencies: ["TandemCore", "TandemHTTP", "TandemProtobuf"]),
     .testTarget(name: "TandemTests", dependencies: ["Tandem", "EchoProtos"]),
   ]

@@ -1,5 +1,6 @@
 import TandemCore
 import TandemHTTP2
+import TandemHTTP3
 import TandemIO
 
 /// The rule by which a channel chooses between TCP and QUIC.
@@ -89,6 +90,11 @@ extension Channel {
     public var calls: ClientCallConfiguration
     /// HTTP/2 settings: windows, header list size, keepalive.
     public var http2: HTTP2Configuration
+    /// HTTP/3 and QUIC settings for the `.quic` transport: windows, idle timeout, keepalive, 0-RTT.
+    public var http3: HTTP3Configuration
+    /// Where QUIC session tickets and tokens are kept for resumption and 0-RTT; default the
+    /// process-wide ``QUICSessionCache/shared``, `nil` to disable resumption.
+    public var quicSessionCache: QUICSessionCache?
     /// How long one connection attempt (TCP and TLS handshake) may take. Default 20 s.
     public var connectTimeout: Duration
     /// Waiting between failed connection attempts.
@@ -104,6 +110,8 @@ extension Channel {
     public init(
       calls: ClientCallConfiguration = .defaults,
       http2: HTTP2Configuration = HTTP2Configuration(),
+      http3: HTTP3Configuration = HTTP3Configuration(),
+      quicSessionCache: QUICSessionCache? = .shared,
       connectTimeout: Duration = .seconds(20),
       backoff: Backoff = .defaults,
       eventLoopGroup: EventLoopGroup? = nil,
@@ -111,6 +119,8 @@ extension Channel {
     ) {
       self.calls = calls
       self.http2 = http2
+      self.http3 = http3
+      self.quicSessionCache = quicSessionCache
       self.connectTimeout = connectTimeout
       self.backoff = backoff
       self.eventLoopGroup = eventLoopGroup

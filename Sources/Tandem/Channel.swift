@@ -10,7 +10,8 @@ import TandemIO
 /// let reply = try await echo.get(.with { $0.text = "hi" })
 /// ```
 ///
-/// A channel keeps one HTTP/2 connection to its target and runs every call on it as a separate
+/// A channel keeps one HTTP/2 connection (or, with ``TransportPolicy/quic``, one HTTP/3
+/// connection over QUIC) to its target and runs every call on it as a separate
 /// stream, so calls from many tasks share it. It connects on the first call. When the
 /// connection drops, the next call reconnects. Failed attempts are spaced with exponential
 /// backoff (``Configuration/backoff``), and calls made while the channel waits fail with
@@ -33,7 +34,8 @@ public final class Channel: RPCChannel {
   /// Creates a channel. It connects on the first call.
   ///
   /// - Throws: ``ChannelError`` when `target` is not `host:port` with a port in 1...65535, or
-  ///   when `transport` requests QUIC, which is not available yet.
+  ///   when `transport` is `.quic` without TLS, or `.hybrid` or `.adaptive`, which are not
+  ///   available yet.
   public init(
     target: String,
     transport: TransportPolicy = .tcp,
@@ -44,17 +46,23 @@ public final class Channel: RPCChannel {
     switch transport.kind {
     case .tcp:
       break
-    case .quic, .hybrid, .adaptive:
+    case .quic:
+      guard security.isSecure else {
+        throw ChannelError(.transportUnavailable, "transport .quic always uses TLS; pass a TLS security such as .caFile(path)")
+      }
+    case .hybrid, .adaptive:
+      // TODO: racing QUIC against TCP is issue 4.
       throw ChannelError(
         .transportUnavailable,
-        "transport \(transport) is not available yet: QUIC is not implemented, use .tcp"
+        "transport \(transport) is not available yet; use .tcp or .quic"
       )
     }
     self.target = target
     self.transport = transport
     self.security = security
     self.configuration = configuration
-    self.pool = ConnectionPool(target: parsed, security: security, configuration: configuration)
+    self.pool = ConnectionPool(
+      target: parsed, useQUIC: transport.kind == .quic, security: security, configuration: configuration)
     self.executor = ClientCallExecutor(source: pool, configuration: configuration.calls)
   }
 

@@ -1,5 +1,6 @@
 import TandemCore
 import TandemHTTP2
+import TandemHTTP3
 import TandemIO
 
 extension Server {
@@ -7,8 +8,8 @@ extension Server {
   public enum Transport: Sendable, Hashable {
     /// HTTP/2 over TCP.
     case tcp
-    /// HTTP/3 over QUIC on UDP, at the same port number. Not available yet: ``Server/run()``
-    /// throws ``ServerError`` when it is requested.
+    /// HTTP/3 over QUIC on UDP, at the same port number as TCP when both are listed. QUIC
+    /// always uses TLS, so the server needs a certificate.
     case quic
   }
 
@@ -34,6 +35,8 @@ extension Server {
     public var calls: ServerCallConfiguration
     /// HTTP/2 settings: windows, concurrent streams, header list size.
     public var http2: HTTP2Configuration
+    /// HTTP/3 and QUIC settings: stream limits, windows, idle timeout, Retry, 0-RTT.
+    public var http3: HTTP3Configuration
     /// The event loops that run connections; `nil` uses ``EventLoopGroup/shared``.
     public var eventLoopGroup: EventLoopGroup?
     /// The destination of log records. Default: ``StandardErrorLogHandler`` at `.info`.
@@ -46,6 +49,7 @@ extension Server {
       Configuration(
         calls: .defaults,
         http2: HTTP2Configuration(),
+        http3: HTTP3Configuration(),
         eventLoopGroup: nil,
         logHandler: StandardErrorLogHandler(),
         cancellationGracePeriod: .seconds(5)
@@ -55,12 +59,14 @@ extension Server {
     public init(
       calls: ServerCallConfiguration = .defaults,
       http2: HTTP2Configuration = HTTP2Configuration(),
+      http3: HTTP3Configuration = HTTP3Configuration(),
       eventLoopGroup: EventLoopGroup? = nil,
       logHandler: any LogHandler = StandardErrorLogHandler(),
       cancellationGracePeriod: Duration = .seconds(5)
     ) {
       self.calls = calls
       self.http2 = http2
+      self.http3 = http3
       self.eventLoopGroup = eventLoopGroup
       self.logHandler = logHandler
       self.cancellationGracePeriod = cancellationGracePeriod
@@ -89,7 +95,8 @@ public struct ServerError: Error, Sendable, Hashable, CustomStringConvertible {
     case alreadyRunning
     /// The server is not running.
     case notRunning
-    /// A requested transport is not available.
+    /// A requested transport is not available, such as QUIC without a certificate or an
+    /// empty transport set.
     case transportUnavailable
     /// Two services register the same method path.
     case duplicateMethod

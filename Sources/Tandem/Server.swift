@@ -2,9 +2,11 @@ import Synchronization
 import TandemCore
 import TandemHTTP
 import TandemHTTP2
+import TandemHTTP3
 import TandemIO
 
-/// A gRPC server that serves generated services over HTTP/2 on TCP.
+/// A gRPC server that serves generated services over HTTP/2 on TCP, HTTP/3 on QUIC, or both
+/// at the same port number.
 ///
 /// ```swift
 /// let server = Server(
@@ -33,7 +35,7 @@ public final class Server: Sendable {
     var phase: Phase = .idle
     var port: Int?
     var startupError: (any Error)?
-    var transport: HTTP2ServerTransport?
+    var transports: [any HTTPServerTransport] = []
   }
 
   private enum Phase { case idle, running, stopped }
@@ -49,7 +51,8 @@ public final class Server: Sendable {
   /// - Parameters:
   ///   - services: the services to serve. Each method path must be unique across them.
   ///   - listening: the host, port and transports to listen on.
-  ///   - tls: the certificate and key for TLS, or `nil` for plaintext HTTP/2 (h2c).
+  ///   - tls: the certificate and key for TLS, or `nil` for plaintext HTTP/2 (h2c). QUIC
+  ///     needs it.
   ///   - configuration: limits, HTTP/2 settings and logging; ``Configuration/defaults``.
   public init(
     services: [any RPCService],
@@ -63,7 +66,8 @@ public final class Server: Sendable {
     self.configuration = configuration
   }
 
-  /// The bound TCP port, once the server listens. Useful with port 0.
+  /// The bound port, once the server listens (TCP and UDP use the same number). Useful with
+  /// port 0.
   ///
   /// - Throws: the startup error when binding failed, or ``ServerError`` when the server
   ///   stopped before it listened.
@@ -91,9 +95,10 @@ public final class Server: Sendable {
 
   /// Binds, serves until shutdown, then drains and returns.
   ///
-  /// - Throws: ``ServerError`` when the configuration is invalid (a `quic` transport, which is
-  ///   not available yet, or two services with the same method path), ``TLSError`` when the
-  ///   certificate or key cannot be loaded, and ``IOError`` when binding fails.
+  /// - Throws: ``ServerError`` when the configuration is invalid (no transport, QUIC without
+  ///   TLS, or two services with the same method path), ``TLSError`` when the certificate or
+  ///   key cannot be loaded, and ``IOError`` when binding fails (for both transports, when the
+  ///   UDP port with the TCP port's number is taken).
   public func run() async throws {
     let alreadyRunning = state.withLock { state -> Bool in
       if state.phase != .idle { return true }
@@ -136,11 +141,11 @@ public final class Server: Sendable {
   }
 
   private func serve(logger: any LogHandler) async throws {
-    if listenAddress.transports.contains(.quic) {
-      throw ServerError(
-        .transportUnavailable,
-        "the QUIC transport is not available yet; listen with transports [.tcp]"
-      )
+    if listenAddress.transports.isEmpty {
+      throw ServerError(.transportUnavailable, "the listen address has no transport; use [.tcp], [.quic] or both")
+    }
+    if listenAddress.transports.contains(.quic) && tls == nil {
+      throw ServerError(.transportUnavailable, "QUIC always uses TLS: pass a certificate and key with tls:")
     }
     var router = ServiceRouter()
     for service in services {
@@ -156,34 +161,21 @@ public final class Server: Sendable {
       service.registerMethods(with: &router)
     }
 
-    let tlsConfiguration = try tls.map { tls in
-      try TLSServerConfiguration.pem(
-        certificateChainFile: tls.certificateChainPath,
-        privateKeyFile: tls.privateKeyPath,
-        alpn: ["h2"]
-      )
-    }
     let acceptor = ServerCallAcceptor(router: router, configuration: configuration.calls) { line in
       logger.log(level: .warning, message: line, metadata: [])
     }
-    let transport = HTTP2ServerTransport(
-      host: listenAddress.host,
-      port: listenAddress.port,
-      group: configuration.eventLoopGroup ?? .shared,
-      tls: tlsConfiguration,
-      configuration: configuration.http2
-    )
-    let port = try await transport.start(acceptor: acceptor)
+    let (port, transports) = try await startTransports(acceptor: acceptor)
     state.withLock { state in
       state.port = port
-      state.transport = transport
+      state.transports = transports
     }
     publishPortIfKnown()
+    let names = [Transport.tcp, .quic].filter { listenAddress.transports.contains($0) }.map { $0 == .tcp ? "tcp" : "quic" }
     logger.log(
       level: .info,
       message: "server listening",
       metadata: [
-        ("host", listenAddress.host), ("port", String(port)), ("transport", "tcp"),
+        ("host", listenAddress.host), ("port", String(port)), ("transport", names.joined(separator: "+")),
         ("tls", tls == nil ? "off" : "on"),
       ]
     )
@@ -194,19 +186,56 @@ public final class Server: Sendable {
       message: "server shutting down",
       metadata: [("port", String(port)), ("grace_period", gracePeriod.millisecondsText)]
     )
-    transport.beginGracefulShutdown()
-    let drained = await waitUntilClosed(transport, within: gracePeriod)
+    for transport in transports { transport.beginGracefulShutdown() }
+    let drained = await waitUntilClosed(transports, within: gracePeriod)
     if !drained {
       logger.log(
         level: .warning,
         message: "grace period ended with calls still running; resetting them",
         metadata: [("port", String(port))]
       )
-      transport.closeNow()
-      await transport.waitUntilClosed()
+      for transport in transports {
+        transport.closeNow()
+        await transport.waitUntilClosed()
+      }
     }
     state.withLock { $0.phase = .stopped }
     logger.log(level: .info, message: "server stopped", metadata: [("port", String(port))])
+  }
+
+  /// Starts the requested transports: TCP first, then UDP at the port number TCP got, so that
+  /// both share it even for port 0. Returns that port and the started transports.
+  private func startTransports(acceptor: ServerCallAcceptor) async throws -> (Int, [any HTTPServerTransport]) {
+    let group = configuration.eventLoopGroup ?? .shared
+    var transports: [any HTTPServerTransport] = []
+    var port = listenAddress.port
+    do {
+      if listenAddress.transports.contains(.tcp) {
+        let tlsConfiguration = try tls.map { tls in
+          try TLSServerConfiguration.pem(
+            certificateChainFile: tls.certificateChainPath, privateKeyFile: tls.privateKeyPath, alpn: ["h2"])
+        }
+        let transport = HTTP2ServerTransport(
+          host: listenAddress.host, port: port, group: group, tls: tlsConfiguration, configuration: configuration.http2)
+        port = try await transport.start(acceptor: acceptor)
+        transports.append(transport)
+      }
+      if listenAddress.transports.contains(.quic), let tls {
+        let quicTLS = try QUICServerTLSConfiguration.pem(
+          certificateChainFile: tls.certificateChainPath, privateKeyFile: tls.privateKeyPath)
+        let transport = HTTP3ServerTransport(
+          host: listenAddress.host, port: port, group: group, tls: quicTLS, configuration: configuration.http3)
+        port = try await transport.start(acceptor: acceptor)
+        transports.append(transport)
+      }
+    } catch {
+      for transport in transports {
+        transport.closeNow()
+        await transport.waitUntilClosed()
+      }
+      throw error
+    }
+    return (port, transports)
   }
 
   /// Suspends until ``shutdown(gracePeriod:)`` is called or the task is cancelled, and returns
@@ -228,12 +257,12 @@ public final class Server: Sendable {
 
   /// Returns `true` when every connection closed within `limit`, `false` when the limit
   /// passed first. It does not wait for the transport after the limit.
-  private func waitUntilClosed(_ transport: HTTP2ServerTransport, within limit: Duration) async -> Bool {
+  private func waitUntilClosed(_ transports: [any HTTPServerTransport], within limit: Duration) async -> Bool {
     let outcome = ResumeOnce()
     return await withCheckedContinuation { continuation in
       outcome.set(continuation)
       Task {
-        await transport.waitUntilClosed()
+        for transport in transports { await transport.waitUntilClosed() }
         outcome.resume(returning: true)
       }
       Task {

@@ -12,7 +12,6 @@ public struct CallOptions: Sendable, Hashable {
   public var maxSendMessageBytes: Int?
   /// Whether the request may be sent again without harm, which allows it to travel in
   /// QUIC 0-RTT data. Defaults to `false`.
-  // NOTE: nothing reads this flag yet; the HTTP/3 transport is expected to use it for 0-RTT.
   public var safeToReplay: Bool
 
   /// Options with no deadline, the channel's size limits and no replay.

@@ -150,7 +150,8 @@ public final class ClientCallExecutor: RPCChannel {
       maxSendMessageBytes: options.maxSendMessageBytes ?? configuration.maxSendMessageBytes,
       maxBufferedInboundBytes: configuration.maxBufferedInboundBytes,
       retriesRefusedCalls: configuration.retriesRefusedCalls,
-      maxReplayBufferBytes: configuration.maxReplayBufferBytes)
+      maxReplayBufferBytes: configuration.maxReplayBufferBytes,
+      safeToReplay: options.safeToReplay)
     return ClientCall(method: method, requestHeaders: headers, deadline: deadline, source: source, settings: settings)
   }
 

@@ -80,8 +80,29 @@ public protocol HTTPClientConnection: AnyObject, Sendable {
     delegate: any HTTPStreamDelegate
   ) throws -> any HTTPStream
 
+  /// Opens a stream like ``openStream(requestHeaders:endStream:delegate:)``. When
+  /// `isSafeToReplay` is true, a transport with early data (QUIC 0-RTT) may send the request
+  /// before its handshake completes. The default ignores the flag.
+  func openStream(
+    requestHeaders: [HTTPField],
+    endStream: Bool,
+    isSafeToReplay: Bool,
+    delegate: any HTTPStreamDelegate
+  ) throws -> any HTTPStream
+
   /// Sends GOAWAY and closes once open streams finish.
   func close()
+}
+
+extension HTTPClientConnection {
+  public func openStream(
+    requestHeaders: [HTTPField],
+    endStream: Bool,
+    isSafeToReplay: Bool,
+    delegate: any HTTPStreamDelegate
+  ) throws -> any HTTPStream {
+    try openStream(requestHeaders: requestHeaders, endStream: endStream, delegate: delegate)
+  }
 }
 
 /// Errors of the HTTP transports.

@@ -130,7 +130,7 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
 
 extension SocketAddress {
   /// Converts a `sockaddr_in` or `sockaddr_in6`; returns `nil` for other families.
-  init?(sockaddr pointer: UnsafePointer<sockaddr>) {
+  public init?(sockaddr pointer: UnsafePointer<sockaddr>) {
     switch Int32(pointer.pointee.sa_family) {
     case AF_INET:
       let v4 = UnsafeRawPointer(pointer).loadUnaligned(as: sockaddr_in.self)
@@ -154,8 +154,9 @@ extension SocketAddress {
     family == .ipv4 ? AF_INET : AF_INET6
   }
 
-  /// Calls `body` with this address as a `sockaddr` and its length.
-  func withSockAddr<Result>(_ body: (UnsafePointer<sockaddr>, socklen_t) throws -> Result) rethrows -> Result {
+  /// Calls `body` with this address as a `sockaddr` and its length. The pointer is valid only
+  /// during the call.
+  public func withSockAddr<Result>(_ body: (UnsafePointer<sockaddr>, socklen_t) throws -> Result) rethrows -> Result {
     switch family {
     case .ipv4:
       var v4 = sockaddr_in()

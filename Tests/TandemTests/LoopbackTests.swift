@@ -4,13 +4,15 @@ import Tandem
 import XCTest
 
 /// Calls over real sockets on 127.0.0.1 in plaintext HTTP/2 (h2c). ``TLSLoopbackTests`` runs
-/// the same tests over TLS.
+/// the same tests over TLS and ``QUICLoopbackTests`` over HTTP/3 on QUIC.
 class LoopbackTests: XCTestCase {
   /// Whether the subclass runs over TLS.
   var useTLS: Bool { false }
+  /// Whether the subclass runs over HTTP/3 on QUIC (which implies TLS).
+  var useQUIC: Bool { false }
 
   func testUnaryEchoesTextAndPayload() async throws {
-    let server = try await TestServer.start(tls: useTLS)
+    let server = try await TestServer.start(tls: useTLS, quic: useQUIC)
     let channel = try server.makeChannel()
     let echo = Echo_V1_Echo.Client(channel: channel)
 
@@ -24,7 +26,7 @@ class LoopbackTests: XCTestCase {
   }
 
   func testServerStreamingOneResponsePerWord() async throws {
-    let server = try await TestServer.start(tls: useTLS)
+    let server = try await TestServer.start(tls: useTLS, quic: useQUIC)
     let channel = try server.makeChannel()
     let echo = Echo_V1_Echo.Client(channel: channel)
 
@@ -39,7 +41,7 @@ class LoopbackTests: XCTestCase {
   }
 
   func testClientStreamingJoinsTexts() async throws {
-    let server = try await TestServer.start(tls: useTLS)
+    let server = try await TestServer.start(tls: useTLS, quic: useQUIC)
     let channel = try server.makeChannel()
     let echo = Echo_V1_Echo.Client(channel: channel)
 
@@ -57,7 +59,7 @@ class LoopbackTests: XCTestCase {
   }
 
   func testBidirectionalRespondsPerRequest() async throws {
-    let server = try await TestServer.start(tls: useTLS)
+    let server = try await TestServer.start(tls: useTLS, quic: useQUIC)
     let channel = try server.makeChannel()
     let echo = Echo_V1_Echo.Client(channel: channel)
 
@@ -77,7 +79,7 @@ class LoopbackTests: XCTestCase {
   }
 
   func testMetadataEchoedInHeadersAndTrailers() async throws {
-    let server = try await TestServer.start(tls: useTLS)
+    let server = try await TestServer.start(tls: useTLS, quic: useQUIC)
     let channel = try server.makeChannel()
     let echo = Echo_V1_Echo.Client(channel: channel)
     var metadata = Metadata()
@@ -97,7 +99,7 @@ class LoopbackTests: XCTestCase {
   }
 
   func testUnknownMethodIsUnimplemented() async throws {
-    let server = try await TestServer.start(tls: useTLS)
+    let server = try await TestServer.start(tls: useTLS, quic: useQUIC)
     let channel = try server.makeChannel()
 
     for method in [
@@ -122,7 +124,7 @@ class LoopbackTests: XCTestCase {
   }
 
   func testHandlerErrorsMapToStatus() async throws {
-    let server = try await TestServer.start(tls: useTLS)
+    let server = try await TestServer.start(tls: useTLS, quic: useQUIC)
     let channel = try server.makeChannel()
     func callFail(_ text: String) async throws -> ClientResponse<Echo_V1_EchoResponse> {
       try await channel.unary(ControlService.fail, request: Echo_V1_EchoRequest.with { $0.text = text }, metadata: [:], options: .defaults) {
@@ -141,7 +143,7 @@ class LoopbackTests: XCTestCase {
   }
 
   func testDeadlineExceededOnBothSides() async throws {
-    let server = try await TestServer.start(tls: useTLS)
+    let server = try await TestServer.start(tls: useTLS, quic: useQUIC)
     let channel = try server.makeChannel()
     let request = Echo_V1_EchoRequest.with { $0.payload = [UInt8](repeating: 0, count: 3000) }  // sleeps 3 s
 
@@ -167,7 +169,7 @@ class LoopbackTests: XCTestCase {
   }
 
   func testClientCancellationReachesServer() async throws {
-    let server = try await TestServer.start(tls: useTLS)
+    let server = try await TestServer.start(tls: useTLS, quic: useQUIC)
     let channel = try server.makeChannel()
     let request = Echo_V1_EchoRequest.with { $0.payload = [UInt8](repeating: 0, count: 10_000) }  // sleeps 10 s
 
@@ -191,7 +193,7 @@ class LoopbackTests: XCTestCase {
   }
 
   func testOversizedRequestIsResourceExhausted() async throws {
-    let server = try await TestServer.start(tls: useTLS)
+    let server = try await TestServer.start(tls: useTLS, quic: useQUIC)
     let channel = try server.makeChannel()
     let echo = Echo_V1_Echo.Client(channel: channel)
 
@@ -207,7 +209,7 @@ class LoopbackTests: XCTestCase {
   }
 
   func testOversizedResponseIsResourceExhausted() async throws {
-    let server = try await TestServer.start(tls: useTLS)
+    let server = try await TestServer.start(tls: useTLS, quic: useQUIC)
     let channel = try server.makeChannel()
     let echo = Echo_V1_Echo.Client(channel: channel)
 
@@ -221,7 +223,7 @@ class LoopbackTests: XCTestCase {
   }
 
   func testManyConcurrentCallsShareOneConnection() async throws {
-    let server = try await TestServer.start(tls: useTLS)
+    let server = try await TestServer.start(tls: useTLS, quic: useQUIC)
     let channel = try server.makeChannel()
     let echo = Echo_V1_Echo.Client(channel: channel)
 
@@ -248,7 +250,7 @@ class LoopbackTests: XCTestCase {
   }
 
   func testSlowClientBoundsServerBuffering() async throws {
-    let server = try await TestServer.start(tls: useTLS)
+    let server = try await TestServer.start(tls: useTLS, quic: useQUIC)
     let channel = try server.makeChannel()
     // 200 messages of 64 KiB = 12.5 MiB, far more than the flow-control windows.
     let request = Echo_V1_EchoRequest.with { $0.payload = [UInt8](repeating: 0, count: 200) }
@@ -273,7 +275,7 @@ class LoopbackTests: XCTestCase {
   }
 
   func testSlowServerBoundsClientBuffering() async throws {
-    let server = try await TestServer.start(tls: useTLS)
+    let server = try await TestServer.start(tls: useTLS, quic: useQUIC)
     let channel = try server.makeChannel()
     let chunk = [UInt8](repeating: 3, count: 64 * 1024)
     let sent = Mutex(0)
@@ -297,7 +299,7 @@ class LoopbackTests: XCTestCase {
   }
 
   func testGracefulShutdownLetsRunningCallsFinish() async throws {
-    let server = try await TestServer.start(tls: useTLS)
+    let server = try await TestServer.start(tls: useTLS, quic: useQUIC)
     let channel = try server.makeChannel()
     let request = Echo_V1_EchoRequest.with { $0.payload = [UInt8](repeating: 0, count: 300) }  // sleeps 300 ms
 
@@ -437,3 +439,43 @@ final class TLSLoopbackTests: LoopbackTests {
   }
 }
 
+
+/// The same calls over HTTP/3 on QUIC, each call on its own QUIC stream.
+final class QUICLoopbackTests: LoopbackTests {
+  override var useTLS: Bool { true }
+  override var useQUIC: Bool { true }
+
+  func testWrongHostnameIsRejected() async throws {
+    let server = try await TestServer.start(tls: true, quic: true)
+    let channel = try server.makeChannel(serverName: "wrong.example")
+    let error = await assertRPCError(.unavailable) {
+      try await Echo_V1_Echo.Client(channel: channel).get(.with { $0.text = "x" })
+    }
+    XCTAssertTrue(
+      error?.message.contains("does not match") ?? false,
+      "the error should mention the host name mismatch: \(String(describing: error))"
+    )
+    channel.close()
+    await server.stop()
+  }
+
+  func testUntrustedCertificateIsRejected() async throws {
+    let server = try await TestServer.start(tls: true, quic: true)
+    let channel = try Channel(
+      target: "127.0.0.1:\(server.port)", transport: .quic,
+      security: .tls(trust: .systemTrustStore, serverName: "localhost"))
+    let error = await assertRPCError(.unavailable) {
+      try await Echo_V1_Echo.Client(channel: channel).get(.with { $0.text = "x" })
+    }
+    XCTAssertTrue(
+      error?.message.contains("NOT trusted") ?? false, "the error should say the chain is not trusted: \(String(describing: error))")
+    channel.close()
+    await server.stop()
+  }
+
+  func testQUICWithoutTLSIsRejected() throws {
+    XCTAssertThrowsError(try Channel(target: "127.0.0.1:1", transport: .quic, security: .plaintext)) { error in
+      XCTAssertEqual((error as? ChannelError)?.kind, .transportUnavailable)
+    }
+  }
+}

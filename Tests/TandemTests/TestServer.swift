@@ -10,15 +10,18 @@ struct TestServer {
   let port: Int
   let certificate: SelfSignedCertificate?
   let observations: Observations
+  let quic: Bool
 
-  /// Starts the Echo and Control services, with TLS when `tls` is true.
+  /// Starts the Echo and Control services, with TLS when `tls` is true, over HTTP/3 on QUIC
+  /// (always with TLS) when `quic` is true.
   static func start(
     tls: Bool,
+    quic: Bool = false,
     configuration: Server.Configuration = TestServer.quietConfiguration()
   ) async throws -> TestServer {
     var certificate: SelfSignedCertificate?
     var serverTLS: ServerTLS?
-    if tls {
+    if tls || quic {
       let directory = FileManager.default.temporaryDirectory
         .appendingPathComponent("tandem-tests-\(UUID().uuidString)").path
       try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -29,13 +32,14 @@ struct TestServer {
     let observations = Observations()
     let server = Server(
       services: [TestEchoService(), ControlService(observations: observations)],
-      listening: .init(host: "127.0.0.1", port: 0),
+      listening: .init(host: "127.0.0.1", port: 0, transports: quic ? [.quic] : [.tcp]),
       tls: serverTLS,
       configuration: configuration
     )
     let task = Task { try await server.run() }
     let port = try await server.listeningPort
-    return TestServer(server: server, task: task, port: port, certificate: certificate, observations: observations)
+    return TestServer(
+      server: server, task: task, port: port, certificate: certificate, observations: observations, quic: quic)
   }
 
   static func quietConfiguration() -> Server.Configuration {
@@ -52,7 +56,8 @@ struct TestServer {
     } else {
       security = .plaintext
     }
-    return try Channel(target: "127.0.0.1:\(port)", security: security, configuration: configuration)
+    return try Channel(
+      target: "127.0.0.1:\(port)", transport: quic ? .quic : .tcp, security: security, configuration: configuration)
   }
 
   func stop() async {

@@ -2,9 +2,10 @@ import Synchronization
 import TandemCore
 import TandemHTTP
 import TandemHTTP2
+import TandemHTTP3
 import TandemIO
 
-/// Keeps one HTTP/2 connection to a channel's target and reconnects with backoff.
+/// Keeps one HTTP/2 or HTTP/3 connection to a channel's target and reconnects with backoff.
 ///
 /// Calls ask for a connection with ``connection(deadline:)``. Concurrent callers share one
 /// connection attempt. After a failed attempt the next one waits for the backoff delay, and
@@ -15,6 +16,7 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
 
   private let target: ChannelTarget
   private let security: Channel.Security
+  private let useQUIC: Bool
   private let configuration: Channel.Configuration
   private let state = Mutex(State())
 
@@ -28,8 +30,9 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     var closed = false
   }
 
-  init(target: ChannelTarget, security: Channel.Security, configuration: Channel.Configuration) {
+  init(target: ChannelTarget, useQUIC: Bool, security: Channel.Security, configuration: Channel.Configuration) {
     self.target = target
+    self.useQUIC = useQUIC
     self.security = security
     self.configuration = configuration
     self.authority = target.authority
@@ -153,15 +156,29 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
       metadata: [("target", authority), ("attempt", String(attemptNumber)), ("tls", tls == nil ? "off" : "on")]
     )
     do {
-      let connection = try await HTTP2ClientConnection.connect(
-        host: target.host,
-        port: target.port,
-        loop: group.next(),
-        tls: tls,
-        configuration: configuration.http2,
-        delegate: self,
-        timeout: configuration.connectTimeout
-      )
+      let connection: any HTTPClientConnection
+      if useQUIC, let tls {
+        connection = try await HTTP3ClientConnection.connect(
+          host: target.host,
+          port: target.port,
+          loop: group.next(),
+          tls: QUICClientTLSConfiguration(trust: tls.trust, serverName: tls.serverName),
+          configuration: configuration.http3,
+          sessionCache: configuration.quicSessionCache,
+          delegate: self,
+          timeout: configuration.connectTimeout
+        )
+      } else {
+        connection = try await HTTP2ClientConnection.connect(
+          host: target.host,
+          port: target.port,
+          loop: group.next(),
+          tls: tls,
+          configuration: configuration.http2,
+          delegate: self,
+          timeout: configuration.connectTimeout
+        )
+      }
       let closedMeanwhile = state.withLock { state -> Bool in
         state.attempt = nil
         state.consecutiveFailures = 0

@@ -10,6 +10,8 @@ final class ClientCall: Sendable {
     var maxBufferedInboundBytes: Int
     var retriesRefusedCalls: Bool
     var maxReplayBufferBytes: Int
+    /// Whether the request may travel in early data (QUIC 0-RTT).
+    var safeToReplay: Bool
   }
 
   let method: MethodDescriptor
@@ -74,7 +76,7 @@ final class ClientCall: Sendable {
       method: method, requestHeaders: [], deadline: nil, source: source,
       settings: Settings(
         maxReceiveMessageBytes: 0, maxSendMessageBytes: nil, maxBufferedInboundBytes: 0,
-        retriesRefusedCalls: false, maxReplayBufferBytes: 0))
+        retriesRefusedCalls: false, maxReplayBufferBytes: 0, safeToReplay: false))
     call.complete(status, reset: false)
     return call
   }
@@ -145,7 +147,8 @@ final class ClientCall: Sendable {
     let delegate = ClientAttemptDelegate(call: self, attempt: attempt)
     let stream: any HTTPStream
     do {
-      stream = try connection.openStream(requestHeaders: requestHeaders, endStream: false, delegate: delegate)
+      stream = try connection.openStream(
+        requestHeaders: requestHeaders, endStream: false, isSafeToReplay: settings.safeToReplay, delegate: delegate)
     } catch {
       // Nothing reached the server, and the requests still wait in the writer, which has no
       // stream yet, so the same attempt can go to another connection.

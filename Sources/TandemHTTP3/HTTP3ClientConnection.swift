@@ -1,0 +1,226 @@
+import Glibc
+import Synchronization
+import TandemHTTP
+import TandemIO
+
+/// A client's HTTP/3 connection over QUIC: every request on its own QUIC stream.
+///
+/// Requests beyond the server's stream limit wait for more credit (MAX_STREAMS) instead of
+/// failing. A request whose stream is opened with `isSafeToReplay` goes out in 0-RTT when a
+/// session ticket for the server is cached; when the server rejects the early data, the
+/// request is sent again after the handshake without the caller noticing.
+public final class HTTP3ClientConnection: HTTPClientConnection, Sendable {
+  let connection: QUICConnection
+
+  /// The loop that runs this connection.
+  public var eventLoop: EventLoop { connection.eventLoop }
+
+  public var version: HTTPVersion { .http3 }
+
+  public var isAcceptingStreams: Bool { connection.acceptingStreams.load(ordering: .acquiring) }
+
+  init(connection: QUICConnection, delegate: (any HTTPClientConnectionDelegate)?) {
+    self.connection = connection
+    connection.clientDelegate = delegate
+    connection.clientConnection = self
+  }
+
+  deinit {
+    // Streams still running keep the QUIC connection alive; it closes after the last one.
+    let connection = self.connection
+    connection.eventLoop.execute { connection.beginGracefulShutdown() }
+  }
+
+  /// Connects to an HTTP/3 server.
+  ///
+  /// Returns after the handshake completed, or, when a cached session ticket allows 0-RTT,
+  /// as soon as the first packet is out, so that requests marked safe to replay travel in the
+  /// first flight.
+  ///
+  /// - Parameters:
+  ///   - host: a numeric address or a name, resolved with `getaddrinfo`; the first address is used.
+  ///   - port: the server's UDP port.
+  ///   - loop: the loop that runs the connection.
+  ///   - tls: trust, server name and client certificate.
+  ///   - configuration: connection settings.
+  ///   - sessionCache: where tickets, transport parameters and tokens are kept, default
+  ///     ``QUICSessionCache/shared``; `nil` disables resumption and 0-RTT.
+  ///   - delegate: told about GOAWAY and the end of the connection.
+  ///   - timeout: the longest the handshake may take, default 20 s (the configuration's
+  ///     `handshakeTimeout` also applies).
+  /// - Throws: ``HTTPTransportError`` when resolving or the handshake fails or times out,
+  ///   ``TLSError`` when the certificate does not verify or a file is invalid, ``IOError``
+  ///   when the socket cannot be created.
+  public static func connect(
+    host: String, port: Int, loop: EventLoop, tls: QUICClientTLSConfiguration,
+    configuration: HTTP3Configuration = HTTP3Configuration(),
+    sessionCache: QUICSessionCache? = .shared,
+    delegate: (any HTTPClientConnectionDelegate)? = nil,
+    timeout: Duration = .seconds(20)
+  ) async throws -> HTTP3ClientConnection {
+    try configuration.validate()
+    let context = try tls.makeContext()
+    let remote = try SocketAddress.resolve(host: host, port: port)[0]
+    let serverName = tls.serverName ?? host
+    let isAddress = (try? SocketAddress(ipAddress: serverName, port: 0)) != nil
+    let handler = QUICClientSocketHandler()
+    let socket = try UDPSocket.bind(
+      host: remote.family == .ipv4 ? "0.0.0.0" : "::", port: 0, on: loop, handler: handler)
+    let quic = QUICConnection(
+      role: .client, configuration: configuration, eventLoop: loop, socket: socket, localAddress: socket.localAddress,
+      remoteAddress: remote, packets: PacketBuffer(packetCapacity: configuration.maxUDPPayloadSize))
+    handler.connection = quic
+    let client = HTTP3ClientConnection(connection: quic, delegate: delegate)
+    let cacheKey = QUICSessionCache.key(serverName: serverName, port: port, address: remote.description)
+
+    let once = Mutex(false)
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+      let finish: @Sendable (Error?) -> Void = { error in
+        let first = once.withLock { done -> Bool in
+          if done { return false }
+          done = true
+          return true
+        }
+        guard first else { return }
+        if let error { continuation.resume(throwing: error) } else { continuation.resume() }
+      }
+      loop.execute {
+        quic.onHandshake = { error in finish(error) }
+        do {
+          try quic.startClient(
+            tls: context, verifyName: serverName, sniName: isAddress ? nil : serverName, cache: sessionCache,
+            cacheKey: cacheKey)
+        } catch {
+          quic.onHandshake = nil
+          quic.tearDown(detail: "\(error)")
+          finish(error)
+          return
+        }
+        quic.writePackets()
+        if quic.attemptedEarlyData {
+          // Early data is possible: requests may be sent before the handshake completes.
+          finish(nil)
+        }
+        _ = loop.scheduleTimer(after: timeout) {
+          guard !quic.handshakeCompleted, !quic.isTornDown else { return }
+          quic.tearDown(detail: "the QUIC handshake did not finish within \(timeout)")
+        }
+      }
+    }
+    return client
+  }
+
+  /// Opens a request stream. The stream opens on the wire once the handshake and the
+  /// server's stream limit allow.
+  public func openStream(
+    requestHeaders: [HTTPField], endStream: Bool, delegate: any HTTPStreamDelegate
+  ) throws -> any HTTPStream {
+    try openStream(requestHeaders: requestHeaders, endStream: endStream, isSafeToReplay: false, delegate: delegate)
+  }
+
+  /// Opens a request stream that may travel in 0-RTT when `isSafeToReplay` is true.
+  ///
+  /// - Throws: ``HTTPTransportError`` of kind `connectionUnavailable` when the connection is
+  ///   closed or going away, or `protocolError` naming a header field HTTP/3 cannot carry.
+  public func openStream(
+    requestHeaders: [HTTPField], endStream: Bool, isSafeToReplay: Bool, delegate: any HTTPStreamDelegate
+  ) throws -> any HTTPStream {
+    guard isAcceptingStreams else {
+      throw HTTPTransportError(.connectionUnavailable, "the HTTP/3 connection is closed or going away and takes no new streams")
+    }
+    if let problem = HTTP3HeaderList.firstInvalidField(in: requestHeaders) {
+      throw HTTPTransportError(.protocolError, "cannot send request: \(problem)")
+    }
+    let stream = HTTP3Stream(connection: connection, delegate: delegate)
+    stream.requestHeaders = requestHeaders
+    stream.requestEndsStream = endStream
+    stream.allowsEarlyData = isSafeToReplay && connection.configuration.earlyData
+    stream.runOnLoop { $0.connection.startClientStream($0) }
+    return stream
+  }
+
+  /// Stops new requests, lets the open ones finish, then closes the connection with
+  /// CONNECTION_CLOSE (H3_NO_ERROR).
+  public func close() {
+    let connection = self.connection
+    connection.acceptingStreams.store(false, ordering: .releasing)
+    connection.eventLoop.execute { connection.beginGracefulShutdown() }
+  }
+
+  /// Whether the connection's 0-RTT data was accepted by the server; `false` before the
+  /// handshake completes and when no early data was sent.
+  public func earlyDataAccepted() async -> Bool {
+    let connection = self.connection
+    return await withCheckedContinuation { continuation in
+      connection.eventLoop.execute { continuation.resume(returning: connection.attemptedEarlyData && connection.earlyDataAccepted) }
+    }
+  }
+
+  /// Whether the TLS session was resumed from a cached ticket.
+  public func sessionResumed() async -> Bool {
+    let connection = self.connection
+    return await withCheckedContinuation { continuation in
+      connection.eventLoop.execute { continuation.resume(returning: connection.sessionWasResumed) }
+    }
+  }
+
+  /// Moves the connection to a new local UDP port, as a client does when its network
+  /// changes. Open streams continue on the new path, which the server validates.
+  ///
+  /// - Throws: ``HTTPTransportError`` when the handshake is not confirmed yet or the server
+  ///   disabled migration, ``IOError`` when the new socket cannot be created.
+  public func migrateToNewLocalPort() async throws {
+    let connection = self.connection
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+      connection.eventLoop.execute {
+        do {
+          guard let current = connection.socket else {
+            throw HTTPTransportError(.connectionUnavailable, "the connection is closed")
+          }
+          let handler = QUICClientSocketHandler()
+          handler.connection = connection
+          let host = current.localAddress.family == .ipv4 ? "0.0.0.0" : "::"
+          let socket = try UDPSocket.bind(host: host, port: 0, on: connection.eventLoop, handler: handler)
+          do {
+            try connection.migrate(to: socket)
+          } catch {
+            socket.close()
+            throw error
+          }
+          continuation.resume()
+        } catch {
+          continuation.resume(throwing: error)
+        }
+      }
+    }
+  }
+
+  /// The local address of the connection's current path.
+  public func localAddress() async -> SocketAddress {
+    let connection = self.connection
+    return await withCheckedContinuation { continuation in
+      connection.eventLoop.execute { continuation.resume(returning: connection.localAddress) }
+    }
+  }
+}
+
+/// Feeds a client socket's datagrams to its connection.
+final class QUICClientSocketHandler: UDPSocketHandler, @unchecked Sendable {
+  weak var connection: QUICConnection?
+
+  func socket(_ socket: UDPSocket, didReceive datagrams: [UDPDatagram]) {
+    guard let connection else { return }
+    for datagram in datagrams {
+      connection.receive(datagram.bytes, local: socket.localAddress, remote: datagram.remoteAddress, ecn: datagram.ecn)
+      if connection.isTornDown { return }
+    }
+    connection.scheduleWrite()
+  }
+
+  func socket(_ socket: UDPSocket, didFailToSend error: IOError) {}
+
+  func socketDidClose(_ socket: UDPSocket, error: IOError?) {
+    guard let connection, let error, connection.socket === socket else { return }
+    connection.tearDown(detail: "the UDP socket failed: \(error)")
+  }
+}
