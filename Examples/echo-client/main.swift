@@ -25,8 +25,8 @@ struct ClientOptions {
                        get|expand|collect|update TEXT...
 
       --target HOST:PORT   the server, e.g. 127.0.0.1:50051 or [::1]:50051
-      --transport KIND     tcp (HTTP/2), quic (HTTP/3) or hybrid (default tcp; quic and hybrid
-                           are not available yet)
+      --transport KIND     tcp (HTTP/2), quic (HTTP/3 over QUIC, needs TLS) or hybrid
+                           (default tcp; hybrid is not available yet)
       --ca FILE            trust the CA certificates in this PEM file (default: system store)
       --insecure           use TLS without verifying the server (tests only)
       --plaintext          HTTP/2 without TLS (h2c)

@@ -20,7 +20,8 @@ struct ServerOptions {
 
       --host HOST        address to bind (default 127.0.0.1; 0.0.0.0 for every interface)
       --port PORT        TCP port, 0 for a free one (default 50051)
-      --transport KIND   tcp (HTTP/2), quic (HTTP/3) or both (default tcp; quic is not available yet)
+      --transport KIND   tcp (HTTP/2), quic (HTTP/3 over QUIC, always with TLS) or both, on
+                         the same port number (default tcp)
       --tls-cert FILE    PEM certificate chain for TLS
       --tls-key FILE     PEM private key for TLS
       --plaintext        serve HTTP/2 without TLS (h2c)
@@ -105,8 +106,8 @@ do {
   exit(0)
 }
 
-if options.transport != "tcp" {
-  printError("echo-server: --transport \(options.transport) is not available yet: QUIC is not implemented; use --transport tcp")
+if options.transport != "tcp" && options.plaintext {
+  printError("echo-server: --transport \(options.transport) needs TLS, because QUIC always encrypts; drop --plaintext")
   exit(2)
 }
 
@@ -132,7 +133,9 @@ if let certificate = options.certificatePath, let key = options.keyPath {
 
 let server = Server(
   services: [EchoService()],
-  listening: .init(host: options.host, port: options.port),
+  listening: .init(
+    host: options.host, port: options.port,
+    transports: options.transport == "both" ? [.tcp, .quic] : options.transport == "quic" ? [.quic] : [.tcp]),
   tls: tls
 )
 
@@ -153,7 +156,12 @@ let signalSources = installSignalHandlers(for: server)
 
 let announcer = Task {
   let port = try await server.listeningPort
-  let scheme = tls == nil ? "plaintext HTTP/2 (h2c)" : "HTTP/2 over TLS"
+  let scheme: String
+  switch options.transport {
+  case "quic": scheme = "HTTP/3 over QUIC (UDP)"
+  case "both": scheme = "HTTP/2 over TLS (TCP) and HTTP/3 over QUIC (UDP)"
+  default: scheme = tls == nil ? "plaintext HTTP/2 (h2c)" : "HTTP/2 over TLS"
+  }
   let host = options.host.contains(":") ? "[\(options.host)]" : options.host
   writeLine("echo-server listening on \(host):\(port) with \(scheme)")
 }
