@@ -5,7 +5,8 @@
 # - Installs the missing Debian packages below (one `apt-get update` first, and only when
 #   something is missing).
 # - Creates the Python venv <repo>/.venv with pinned grpcio, grpcio-tools and protobuf for
-#   the interop peers in Tests/Interop (pip runs only when a pinned version is missing).
+#   the interop peers in Tests/Interop, and aioquic for the HTTP/3 peers in Tests/Interop/h3
+#   (pip runs only when a pinned version is missing).
 # Safe to run again: when everything is present it touches no network and takes about a second.
 set -euo pipefail
 
@@ -17,6 +18,7 @@ python_packages=(
   "grpcio==1.85.1"
   "grpcio-tools==1.85.1"
   "protobuf==7.36.2"
+  "aioquic==1.7.2"
 )
 
 debian_packages=(
@@ -31,6 +33,8 @@ debian_packages=(
   libprotobuf-dev
   libprotoc-dev
   nghttp2-client
+  ngtcp2-client
+  ngtcp2-server
   openssl
 )
 
@@ -99,6 +103,6 @@ else
   log "venv packages present: ${python_packages[*]}"
 fi
 
-"$venv_dir/bin/python" -c 'import grpc, grpc_tools.protoc, google.protobuf' \
-  || { echo "setup: error: the venv at $venv_dir cannot import grpc, grpc_tools or protobuf" >&2; exit 1; }
+"$venv_dir/bin/python" -c 'import grpc, grpc_tools.protoc, google.protobuf, aioquic.h3.connection' \
+  || { echo "setup: error: the venv at $venv_dir cannot import grpc, grpc_tools, protobuf or aioquic" >&2; exit 1; }
 log "done"

@@ -1,0 +1,551 @@
+#!/usr/bin/env bash
+# QUIC benchmarks on loopback, in three sections; see Benchmarks/quic/README.md for the method.
+#
+#   rpc       Tandem's echo over QUIC against Tandem's echo over HTTP/2 (TLS on both), same
+#             client: unary calls per second at 1 and 64 concurrent calls, streaming throughput
+#             with 1 MiB messages, server CPU time per call. Needs the load client
+#             .build/release/tandem-bench (see the HOOK below); skipped without it.
+#   bulk      Debian's gtlsserver serving a file of --bulk-mib MiB to gtlsclient, and the same
+#             byte count through Tandem's QUIC (HOOK); MB/s per run, median of --repeats.
+#   zero-rtt  time to the first response of gtlsclient with a full handshake and with 0-RTT
+#             (--session-file, --tp-file) through an added one-way delay: a network namespace
+#             with `tc netem` when that works, otherwise the UDP relay (quic-relay).
+#
+# Usage: Benchmarks/quic/run.sh [options]
+#   --sections LIST       comma-separated subset of rpc,bulk,zero-rtt (default all three)
+#   --repeats N           runs per measurement; the report shows the median (default 3)
+#   --bulk-mib N          size of the bulk file in MiB, 1...1024 (default 64)
+#   --delay-ms N          one-way delay for the zero-rtt section, 1...1000 ms (default 25)
+#   --delay-method M      auto, netns or relay (default auto: netns when root and netem works)
+#   --rpc-calls N         unary calls per rpc run (default 20000)
+#   --stream-mib N        MiB sent as 1 MiB messages per streaming run (default 64)
+#   --timeout SECONDS     limit for every client run (default 60)
+#   --server-cpu N        CPU for the servers (default 1)
+#   --client-cpu N        CPU for the clients (default 0)
+#   --tandem-bench PATH   load client (default .build/release/tandem-bench)
+#   --echo-server PATH    Tandem echo-server (default .build/release/echo-server)
+#   --out FILE            also append the report to FILE
+# The report (Markdown) goes to stdout; progress and warnings go to stderr. All traffic stays
+# on 127.0.0.1 (or inside a namespace this script creates and deletes), every client run has
+# a time limit, and every server is stopped by its process id.
+set -euo pipefail
+
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+sections=rpc,bulk,zero-rtt
+repeats=3
+bulk_mib=64
+delay_ms=25
+delay_method=auto
+rpc_calls=20000
+stream_mib=64
+run_timeout=60
+server_cpu=1
+client_cpu=0
+tandem_bench="$repo_root/.build/release/tandem-bench"
+echo_server="$repo_root/.build/release/echo-server"
+out_file=""
+
+usage() {
+  sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+fail() {
+  echo "run.sh: error: $*" >&2
+  exit 1
+}
+warnings=()
+warn() {
+  echo "run.sh: WARNING: $*" >&2
+  warnings+=("$*")
+}
+note() { echo "run.sh: $*" >&2; }
+
+require_integer() {  # NAME VALUE MIN MAX
+  [[ $2 =~ ^[0-9]+$ ]] && (($2 >= $3 && $2 <= $4)) || fail "invalid $1 '$2': must be an integer in $3...$4"
+}
+
+while (($# > 0)); do
+  [[ $1 == -h || $1 == --help ]] && usage
+  (($# >= 2)) || fail "missing value for $1"
+  case $1 in
+    --sections) sections=$2 ;;
+    --repeats) repeats=$2 ;;
+    --bulk-mib) bulk_mib=$2 ;;
+    --delay-ms) delay_ms=$2 ;;
+    --delay-method) delay_method=$2 ;;
+    --rpc-calls) rpc_calls=$2 ;;
+    --stream-mib) stream_mib=$2 ;;
+    --timeout) run_timeout=$2 ;;
+    --server-cpu) server_cpu=$2 ;;
+    --client-cpu) client_cpu=$2 ;;
+    --tandem-bench) tandem_bench=$2 ;;
+    --echo-server) echo_server=$2 ;;
+    --out) out_file=$2 ;;
+    *) fail "unknown option $1 (see --help)" ;;
+  esac
+  shift 2
+done
+
+require_integer --repeats "$repeats" 1 100
+require_integer --bulk-mib "$bulk_mib" 1 1024
+require_integer --delay-ms "$delay_ms" 1 1000
+require_integer --rpc-calls "$rpc_calls" 100 10000000
+require_integer --stream-mib "$stream_mib" 1 4096
+require_integer --timeout "$run_timeout" 1 3600
+cpu_count=$(getconf _NPROCESSORS_ONLN)
+require_integer --server-cpu "$server_cpu" 0 $((cpu_count - 1))
+require_integer --client-cpu "$client_cpu" 0 $((cpu_count - 1))
+case $delay_method in
+  auto | netns | relay) ;;
+  *) fail "invalid --delay-method '$delay_method': expected auto, netns or relay" ;;
+esac
+IFS=',' read -r -a section_list <<<"$sections"
+for section in "${section_list[@]}"; do
+  case $section in
+    rpc | bulk | zero-rtt) ;;
+    *) fail "invalid section '$section' in --sections: expected rpc, bulk or zero-rtt" ;;
+  esac
+done
+wants() { [[ ",$sections," == *",$1,"* ]]; }
+
+for tool in gtlsserver gtlsclient taskset openssl; do
+  command -v "$tool" >/dev/null || fail "$tool not found; run scripts/setup.sh (gtlsserver and gtlsclient are in ngtcp2-server and ngtcp2-client)"
+done
+
+mkdir -p "$repo_root/.build"
+work_dir=$(mktemp -d "$repo_root/.build/quic-bench.XXXXXX")
+server_pids=()
+namespace=""
+cleanup() {
+  local pid
+  for pid in "${server_pids[@]}"; do
+    stop_process "$pid"
+  done
+  if [[ -n $namespace ]]; then
+    ip netns delete "$namespace" 2>/dev/null || true
+  fi
+  rm -rf "$work_dir"
+}
+trap cleanup EXIT
+
+# Stops one process that this script started: SIGTERM, then SIGKILL after 5 s.
+stop_process() {  # PID
+  kill -TERM "$1" 2>/dev/null || return 0
+  local waited=0
+  while kill -0 "$1" 2>/dev/null && ((waited++ < 50)); do sleep 0.1; done
+  kill -KILL "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
+stop_servers() {
+  local pid
+  for pid in "${server_pids[@]}"; do
+    stop_process "$pid"
+  done
+  server_pids=()
+}
+
+bash "$repo_root/Tests/Interop/make_certs.sh" "$work_dir/certs" >/dev/null
+certs="$work_dir/certs"
+clock_ticks=$(getconf CLK_TCK)
+
+free_udp_port() {
+  python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# utime + stime of a process in clock ticks, from /proc/PID/stat.
+process_cpu_ticks() {
+  awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+}
+
+median() {  # values... -> median, or "n/a"
+  printf '%s\n' "$@" | awk 'NF && $1 != "n/a"' | sort -g | awk '
+    { v[NR] = $1 }
+    END {
+      if (NR == 0) { print "n/a"; exit }
+      if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2
+      print m
+    }'
+}
+
+ratio() {  # A B -> A / B with 2 decimals, or n/a
+  [[ $1 == n/a || $2 == n/a ]] && { echo "n/a"; return; }
+  awk -v a="$1" -v b="$2" 'BEGIN {if (b == 0) print "n/a"; else printf "%.2f", a / b}'
+}
+
+# Runs a command with the time limit and sets elapsed (s), cpu (s, user + system of the
+# command and its children) and run_status.
+timed_run() {  # OUTPUT_FILE COMMAND...
+  local output=$1
+  shift
+  local TIMEFORMAT='%R %U %S' timing
+  run_status=0
+  timing=$({ time timeout "$run_timeout" "$@" >"$output" 2>&1; } 2>&1) || run_status=$?
+  # `time` reports on its last line; a failing command leaves the status in run_status.
+  read -r elapsed user system <<<"$(tail -1 <<<"$timing")"
+  cpu=$(awk -v u="$user" -v s="$system" 'BEGIN {printf "%.3f", u + s}')
+}
+
+declare -A report_rows=()
+report_order=()
+add_row() {  # SECTION LABEL VALUE...
+  local key="$1|$2"
+  shift 2
+  report_rows[$key]=$(IFS=';'; echo "$*")
+  report_order+=("$key")
+}
+
+# ===========================================================================
+# HOOK: Tandem's load client. Fill in when .build/release/tandem-bench exists.
+#
+# run_tandem_bench TRANSPORT PORT WORKLOAD ARGS... runs the client once against a server on
+# 127.0.0.1:PORT and must print one line that starts with "RESULT" and contains key=value pairs:
+#   unary  --concurrency N --calls N      -> RESULT calls=N seconds=S
+#   stream --message-bytes N --messages N -> RESULT messages=N bytes=N seconds=S
+#   bulk   --bytes N                      -> RESULT bytes=N seconds=S
+#   first-call [--zero-rtt] --session-dir DIR -> RESULT first_response_ms=X early_data=accepted|rejected|none
+#   handshakes --count N [--zero-rtt]     -> RESULT handshakes=N seconds=S
+# TRANSPORT is tcp (HTTP/2 over TLS) or quic (HTTP/3). The flags below are a proposal; change
+# them here to match the client, and keep the RESULT line.
+# ===========================================================================
+run_tandem_bench() {  # OUTPUT_FILE TRANSPORT PORT WORKLOAD [ARGS...]
+  local output=$1 transport=$2 port=$3 workload=$4
+  shift 4
+  timed_run "$output" taskset -c "$client_cpu" "$tandem_bench" --target "127.0.0.1:$port" --transport "$transport" \
+    --ca "$certs/ca.pem" --server-name localhost --workload "$workload" "$@"
+}
+
+# Reads KEY from the RESULT line of FILE, or prints n/a.
+result_value() {  # FILE KEY
+  local value
+  value=$(awk -v key="$2" '/^RESULT / { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == key) print kv[2] } }' "$1" | tail -1)
+  echo "${value:-n/a}"
+}
+
+tandem_bench_ready() {
+  [[ -x $tandem_bench ]]
+}
+
+# Starts Tandem's echo-server for TRANSPORT and sets server_port; returns 1 when it cannot.
+start_echo_server() {  # TRANSPORT
+  local transport=$1 log="$work_dir/echo-server-$1.log"
+  server_port=$(free_udp_port)
+  taskset -c "$server_cpu" "$echo_server" --host 127.0.0.1 --port "$server_port" --transport "$transport" \
+    --tls-cert "$certs/server-chain.pem" --tls-key "$certs/server.key" >"$log" 2>&1 &
+  local pid=$!
+  server_pids+=("$pid")
+  server_pid=$pid
+  local waited=0
+  until grep -q listening "$log"; do
+    if ! kill -0 "$pid" 2>/dev/null || ((waited++ >= 150)); then
+      warn "echo-server --transport $transport did not start: $(tail -2 "$log" | tr '\n' ' ')"
+      stop_servers
+      return 1
+    fi
+    sleep 0.1
+  done
+}
+
+# ===========================================================================
+# Section rpc: the same client against echo-server over HTTP/2 and over QUIC.
+
+section_rpc() {
+  if ! tandem_bench_ready; then
+    warn "rpc: skipped: no load client at $tandem_bench (see the HOOK in this script)"
+    add_row rpc "Unary calls/s at 1 and 64 concurrent, streaming MB/s, server CPU per call" "skipped: no tandem-bench"
+    return
+  fi
+  local transport round workload
+  declare -A values=()
+  for ((round = 1; round <= repeats; round++)); do
+    for transport in tcp quic; do
+      start_echo_server "$transport" || continue
+      for workload in unary1 unary64 stream; do
+        local output="$work_dir/rpc-$transport-$workload.txt" ticks_before ticks_after calls seconds
+        ticks_before=$(process_cpu_ticks "$server_pid")
+        case $workload in
+          unary1) run_tandem_bench "$output" "$transport" "$server_port" unary --concurrency 1 --calls "$rpc_calls" ;;
+          unary64) run_tandem_bench "$output" "$transport" "$server_port" unary --concurrency 64 --calls "$rpc_calls" ;;
+          stream) run_tandem_bench "$output" "$transport" "$server_port" stream --message-bytes 1048576 --messages "$stream_mib" ;;
+        esac
+        ticks_after=$(process_cpu_ticks "$server_pid")
+        if ((run_status != 0)); then
+          warn "rpc: $transport $workload round $round: tandem-bench exited with $run_status: $(tail -2 "$output" | tr '\n' ' ')"
+          continue
+        fi
+        seconds=$(result_value "$output" seconds)
+        if [[ $workload == stream ]]; then
+          values[$transport,stream]+=" $(awk -v b="$(result_value "$output" bytes)" -v s="$seconds" 'BEGIN {printf "%.1f", b / s / 1e6}')"
+        else
+          calls=$(result_value "$output" calls)
+          values[$transport,$workload]+=" $(awk -v c="$calls" -v s="$seconds" 'BEGIN {printf "%.0f", c / s}')"
+          values[$transport,cpu_$workload]+=" $(awk -v t=$((ticks_after - ticks_before)) -v hz="$clock_ticks" -v c="$calls" 'BEGIN {printf "%.1f", t / hz * 1e6 / c}')"
+          values[$transport,client_$workload]+=" $(awk -v c="$cpu" -v n="$calls" 'BEGIN {printf "%.1f", c * 1e6 / n}')"
+        fi
+      done
+      stop_servers
+    done
+  done
+  local metric label h2 h3
+  for metric in "unary1|Unary calls/s, 1 concurrent" "unary64|Unary calls/s, 64 concurrent" \
+    "stream|Streaming, 1 MiB messages (MB/s)" "cpu_unary1|Server CPU per call at 1 (µs)" \
+    "cpu_unary64|Server CPU per call at 64 (µs)" "client_unary64|Client CPU per call at 64 (µs)"; do
+    IFS='|' read -r key label <<<"$metric"
+    # shellcheck disable=SC2086
+    h2=$(median ${values[tcp,$key]:-})
+    # shellcheck disable=SC2086
+    h3=$(median ${values[quic,$key]:-})
+    add_row rpc "$label" "$h3" "$h2" "$(ratio "$h3" "$h2")"
+  done
+}
+
+# ===========================================================================
+# Section bulk: gtlsserver -> gtlsclient, and Tandem's QUIC moving the same bytes.
+
+section_bulk() {
+  local htdocs="$work_dir/htdocs" bytes=$((bulk_mib * 1024 * 1024))
+  mkdir -p "$htdocs" "$work_dir/download"
+  head -c "$bytes" /dev/urandom >"$htdocs/bulk.bin"
+  local port
+  port=$(free_udp_port)
+  taskset -c "$server_cpu" gtlsserver -q -d "$htdocs" 127.0.0.1 "$port" "$certs/server.key" "$certs/server-chain.pem" \
+    >"$work_dir/gtlsserver-bulk.log" 2>&1 &
+  local pid=$!
+  server_pids+=("$pid")
+  sleep 0.3  # gtlsserver prints nothing when ready
+
+  # One checked download first: the file must arrive complete and unchanged.
+  timed_run "$work_dir/bulk-check.log" taskset -c "$client_cpu" gtlsclient -q --no-http-dump \
+    --exit-on-all-streams-close --download="$work_dir/download" 127.0.0.1 "$port" "https://localhost:$port/bulk.bin"
+  if ((run_status != 0)) || ! cmp -s "$htdocs/bulk.bin" "$work_dir/download/bulk.bin"; then
+    warn "bulk: the checked download failed (exit code $run_status) or differs from the served file"
+  fi
+  rm -f "$work_dir/download/bulk.bin"
+
+  local rates=() cpus=() server_cpus=() round ticks_before ticks_after
+  for ((round = 1; round <= repeats; round++)); do
+    ticks_before=$(process_cpu_ticks "$pid")
+    timed_run "$work_dir/bulk.log" taskset -c "$client_cpu" gtlsclient -q --no-http-dump \
+      --exit-on-all-streams-close 127.0.0.1 "$port" "https://localhost:$port/bulk.bin"
+    ticks_after=$(process_cpu_ticks "$pid")
+    if ((run_status != 0)); then
+      warn "bulk: gtlsclient run $round exited with $run_status after $elapsed s; not counted"
+      continue
+    fi
+    rates+=("$(awk -v b="$bytes" -v s="$elapsed" 'BEGIN {printf "%.1f", b / s / 1e6}')")
+    cpus+=("$cpu")
+    server_cpus+=("$(awk -v t=$((ticks_after - ticks_before)) -v hz="$clock_ticks" 'BEGIN {printf "%.2f", t / hz}')")
+    note "bulk: gtlsclient run $round: $elapsed s, ${rates[-1]} MB/s"
+  done
+  stop_servers
+
+  local ours="n/a" our_rates=()
+  if tandem_bench_ready && start_echo_server quic; then
+    for ((round = 1; round <= repeats; round++)); do
+      run_tandem_bench "$work_dir/bulk-tandem.txt" quic "$server_port" bulk --bytes "$bytes"
+      if ((run_status == 0)); then
+        our_rates+=("$(awk -v b="$(result_value "$work_dir/bulk-tandem.txt" bytes)" \
+          -v s="$(result_value "$work_dir/bulk-tandem.txt" seconds)" 'BEGIN {printf "%.1f", b / s / 1e6}')")
+      else
+        warn "bulk: tandem-bench run $round exited with $run_status"
+      fi
+    done
+    stop_servers
+    ours=$(median "${our_rates[@]}")
+  else
+    warn "bulk: Tandem's QUIC bulk skipped: needs tandem-bench and echo-server --transport quic (see the HOOK)"
+  fi
+
+  local theirs
+  theirs=$(median "${rates[@]}")
+  add_row bulk "Bulk $bulk_mib MiB, MB/s (median of ${#rates[@]}; runs: ${rates[*]:-none})" "$ours" "$theirs" "$(ratio "$ours" "$theirs")"
+  add_row bulk "gtlsclient CPU (user + system) per run, s (runs: ${cpus[*]:-none})" "" "$(median "${cpus[@]}")" ""
+  add_row bulk "gtlsserver CPU per run, s (runs: ${server_cpus[*]:-none})" "" "$(median "${server_cpus[@]}")" ""
+}
+
+# ===========================================================================
+# Section zero-rtt: time to the first response, full handshake against 0-RTT, through a delay.
+
+# Prints the ngtcp2 log time (ms since the connection started) of the last log line before
+# the response status of gtlsclient's first stream, or n/a.
+first_response_ms() {  # LOG
+  awk '/^I[0-9]+ / { t = substr($1, 2) + 0 } /^http: stream 0x0 \[:status: 200\]/ { print t; found = 1; exit }
+    END { if (!found) print "n/a" }' "$1"
+}
+
+netem_works() {
+  [[ $(id -u) == 0 ]] || return 1
+  command -v ip >/dev/null && command -v tc >/dev/null || return 1
+  local probe="tandem-netem-probe-$$"
+  ip netns add "$probe" 2>/dev/null || return 1
+  local status=0
+  ip netns exec "$probe" ip link set lo up 2>/dev/null \
+    && ip netns exec "$probe" tc qdisc add dev lo root netem delay 1ms 2>/dev/null || status=1
+  ip netns delete "$probe" 2>/dev/null || true
+  return $status
+}
+
+# Builds quic-relay (see build_relay.sh) and prints its path.
+build_relay() {
+  note "building quic-relay with Benchmarks/quic/build_relay.sh"
+  "$repo_root/Benchmarks/quic/build_relay.sh" || fail "quic-relay build failed"
+}
+
+section_zero_rtt() {
+  local method=$delay_method
+  if [[ $method == auto ]]; then
+    if netem_works; then method=netns; else method=relay; fi
+  fi
+  local run_prefix=() server_port client_port
+  local htdocs="$work_dir/htdocs-0rtt"
+  mkdir -p "$htdocs"
+  echo "first response" >"$htdocs/index.html"
+  server_port=$(free_udp_port)
+
+  if [[ $method == netns ]]; then
+    # NOTE: this path needs the sch_netem kernel module. The machine this script was written
+    # on lacks it, so this path has never run. Only the relay path has.
+    namespace="tandem-quic-bench-$$"
+    ip netns add "$namespace" || fail "ip netns add $namespace failed"
+    ip netns exec "$namespace" ip link set lo up
+    # netem on lo delays every packet once, so each direction gets the delay.
+    ip netns exec "$namespace" tc qdisc add dev lo root netem delay "${delay_ms}ms" \
+      || fail "tc netem in namespace $namespace failed; use --delay-method relay"
+    run_prefix=(ip netns exec "$namespace")
+    client_port=$server_port
+    "${run_prefix[@]}" gtlsserver -q -d "$htdocs" 127.0.0.1 "$server_port" "$certs/server.key" \
+      "$certs/server-chain.pem" >"$work_dir/gtlsserver-0rtt.log" 2>&1 &
+    server_pids+=("$!")
+    sleep 0.3
+    delay_note="tc netem delay ${delay_ms}ms on lo in network namespace $namespace"
+  else
+    local relay
+    relay=$(build_relay)
+    gtlsserver -q -d "$htdocs" 127.0.0.1 "$server_port" "$certs/server.key" "$certs/server-chain.pem" \
+      >"$work_dir/gtlsserver-0rtt.log" 2>&1 &
+    server_pids+=("$!")
+    "$relay" --target "127.0.0.1:$server_port" --delay-ms "$delay_ms" --exit-after 3600 \
+      >"$work_dir/relay.out" 2>"$work_dir/relay.err" &
+    server_pids+=("$!")
+    local waited=0
+    until grep -q '^LISTENING' "$work_dir/relay.out"; do
+      ((waited++ < 100)) || fail "quic-relay did not start: $(tail -3 "$work_dir/relay.err")"
+      sleep 0.1
+    done
+    client_port=$(awk '/^LISTENING/ {print $2; exit}' "$work_dir/relay.out")
+    sleep 0.3
+    delay_note="quic-relay (Tests/TandemHTTP3Tests/Support/UDPRelay.swift) adding ${delay_ms} ms in each direction"
+  fi
+  local url="https://localhost:$client_port/index.html"
+  local session="$work_dir/session.pem" parameters="$work_dir/tp.txt"
+
+  # A first full handshake stores the session ticket and the transport parameters.
+  timed_run "$work_dir/0rtt-seed.log" "${run_prefix[@]}" gtlsclient --exit-on-all-streams-close \
+    --session-file="$session" --tp-file="$parameters" 127.0.0.1 "$client_port" "$url"
+  [[ -s $session && -s $parameters ]] || fail "zero-rtt: gtlsclient stored no session ticket or transport parameters"
+
+  local full=() early=() round value rejected=0
+  for ((round = 1; round <= repeats; round++)); do
+    timed_run "$work_dir/0rtt-full.log" "${run_prefix[@]}" gtlsclient --exit-on-all-streams-close \
+      127.0.0.1 "$client_port" "$url"
+    value=$(first_response_ms "$work_dir/0rtt-full.log")
+    ((run_status == 0)) || warn "zero-rtt: full handshake run $round exited with $run_status"
+    full+=("$value")
+
+    timed_run "$work_dir/0rtt-early.log" "${run_prefix[@]}" gtlsclient --exit-on-all-streams-close \
+      --session-file="$session" --tp-file="$parameters" 127.0.0.1 "$client_port" "$url"
+    value=$(first_response_ms "$work_dir/0rtt-early.log")
+    ((run_status == 0)) || warn "zero-rtt: 0-RTT run $round exited with $run_status"
+    # The request must have gone out in a 0-RTT packet: the STREAM frame of stream 0.
+    if ! grep -q -E '0RTT STREAM\(0x0b\) id=0x0 ' "$work_dir/0rtt-early.log"; then
+      warn "zero-rtt: run $round sent no request in 0-RTT; not counted"
+      value=n/a
+    elif grep -q -i 'early data was rejected\|0-RTT.*rejected' "$work_dir/0rtt-early.log"; then
+      rejected=$((rejected + 1))
+      warn "zero-rtt: the server rejected early data in run $round; not counted"
+      value=n/a
+    fi
+    early+=("$value")
+    note "zero-rtt: run $round: full handshake ${full[-1]} ms, 0-RTT $value ms to the first response"
+  done
+  stop_servers
+  if [[ -n $namespace ]]; then
+    ip netns delete "$namespace" 2>/dev/null || true
+    namespace=""
+  fi
+
+  local full_median early_median rtt saved
+  full_median=$(median "${full[@]}")
+  early_median=$(median "${early[@]}")
+  rtt=$((2 * delay_ms))
+  saved=$(awk -v f="$full_median" -v e="$early_median" -v r="$rtt" \
+    'BEGIN {if (f == "n/a" || e == "n/a") print "n/a"; else printf "%.2f", (f - e) / r}')
+  zero_rtt_method="$delay_note; added round-trip time $rtt ms"
+  add_row zero-rtt "gtlsclient full handshake, first response (ms; runs: ${full[*]})" "$full_median" "" ""
+  add_row zero-rtt "gtlsclient 0-RTT, first response (ms; runs: ${early[*]})" "$early_median" "" ""
+  add_row zero-rtt "0-RTT / full" "$(ratio "$early_median" "$full_median")" "" ""
+  add_row zero-rtt "Time saved by 0-RTT, in added round trips (bar: >= 1 round trip, within timer resolution)" "$saved" "" ""
+
+  # HOOK: Tandem's first call through the same delay, and handshakes per second. Once
+  # tandem-bench exists, run these against a relay or namespace in front of
+  # echo-server --transport quic:
+  #   run_tandem_bench OUT quic PORT first-call --session-dir DIR            (full)
+  #   run_tandem_bench OUT quic PORT first-call --session-dir DIR --zero-rtt (0-RTT)
+  #   run_tandem_bench OUT quic PORT handshakes --count 1000 [--zero-rtt]    (no delay)
+  if ! tandem_bench_ready; then
+    warn "zero-rtt: Tandem's first call and handshakes per second skipped: no tandem-bench (see the HOOK)"
+  fi
+}
+
+# ===========================================================================
+# Run and report
+
+run_date=$(date -u '+%Y-%m-%d %H:%M UTC')
+zero_rtt_method=""
+if wants bulk; then section_bulk; fi
+if wants zero-rtt; then section_zero_rtt; fi
+if wants rpc; then section_rpc; fi
+
+report() {
+  echo "## QUIC benchmarks ($run_date)"
+  echo
+
+  echo "- Host: $cpu_count CPUs, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), kernel $(uname -r)"
+  echo "- Servers pinned to CPU $server_cpu, clients to CPU $client_cpu; loopback; medians of $repeats runs"
+  echo "- gtlsserver/gtlsclient: $(dpkg-query -W -f='ngtcp2-server ${Version}' ngtcp2-server 2>/dev/null || echo '?')," \
+    "$(dpkg-query -W -f='ngtcp2-client ${Version}' ngtcp2-client 2>/dev/null || echo '?')"
+  [[ -n $zero_rtt_method ]] && echo "- zero-rtt delay: $zero_rtt_method"
+  echo "- Command: Benchmarks/quic/run.sh --sections $sections --repeats $repeats --bulk-mib $bulk_mib" \
+    "--delay-ms $delay_ms --delay-method $delay_method --rpc-calls $rpc_calls --stream-mib $stream_mib"
+  echo
+
+  local section key label values
+  for section in bulk zero-rtt rpc; do
+    wants "$section" || continue
+    case $section in
+      rpc) echo "### rpc: Tandem echo, QUIC vs HTTP/2 (same client)"; echo; echo "| Metric | QUIC | HTTP/2 | QUIC / HTTP/2 |"; echo "|---|---:|---:|---:|" ;;
+      bulk) echo "### bulk: Tandem QUIC vs gtlsserver -> gtlsclient"; echo; echo "| Metric | Tandem | gtls pair | Tandem / gtls |"; echo "|---|---:|---:|---:|" ;;
+      zero-rtt) echo "### zero-rtt: first response through an added delay"; echo; echo "| Metric | Value | | |"; echo "|---|---:|---:|---:|" ;;
+    esac
+    for key in "${report_order[@]}"; do
+      [[ $key == "$section|"* ]] || continue
+      label=${key#*|}
+      IFS=';' read -r -a values <<<"${report_rows[$key]}"
+      echo "| $label | ${values[0]:-} | ${values[1]:-} | ${values[2]:-} |"
+    done
+    echo
+  done
+
+  if ((${#warnings[@]} > 0)); then
+    echo "Warnings:"
+    local line
+    for line in "${warnings[@]}"; do echo "- $line"; done
+  fi
+}
+
+if [[ -n $out_file ]]; then
+  report | tee -a "$out_file"
+else
+  report
+fi
