@@ -1,4 +1,6 @@
+import Foundation
 import Synchronization
+import Tandem
 import TandemHTTP
 import TandemHTTP3
 import TandemIO
@@ -264,6 +266,40 @@ final class QUICTransportTests: XCTestCase {
     XCTAssertGreaterThan(dropped, 0, "the relay should have dropped datagrams")
     client.close()
     await relay.close()
+    await server.stop()
+  }
+
+  func testRequiredClientCertificate() async throws {
+    // The client's self-signed certificate is its own CA.
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tandem-mtls-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    let clientCertificate = try SelfSignedCertificate.generate(in: directory, commonName: "client")
+    let tls = try QUICServerTLSConfiguration.pem(
+      certificateChainFile: TestCertificate.shared.certificatePath, privateKeyFile: TestCertificate.shared.privateKeyPath,
+      clientCertificates: .required(caFile: clientCertificate.certificatePath))
+    let server = try await TestHTTP3Server.start(group: group, tls: tls)
+
+    // TLS 1.3 clients finish their handshake before the server checks their certificate, so
+    // the rejection shows on the first call.
+    if let anonymous = try? await HTTP3ClientConnection.connect(
+      host: "127.0.0.1", port: server.port, loop: group.next(), tls: TestCertificate.clientTLS(), sessionCache: nil,
+      timeout: .seconds(5))
+    {
+      let rejected = try await call(anonymous, "/echo").result()
+      XCTAssertNotEqual(rejected.closeReason, .finished, "a client without a certificate must not get a response")
+      XCTAssertEqual(rejected.body, [])
+    }
+    XCTAssertEqual(server.acceptor.requests.load(ordering: .relaxed), 0)
+
+    let withCertificate = QUICClientTLSConfiguration(
+      trust: .caFile(TestCertificate.shared.certificatePath), serverName: "localhost",
+      clientCertificate: (chainFile: clientCertificate.certificatePath, keyFile: clientCertificate.privateKeyPath))
+    let client = try await HTTP3ClientConnection.connect(
+      host: "127.0.0.1", port: server.port, loop: group.next(), tls: withCertificate, sessionCache: nil, timeout: .seconds(5))
+    let result = try await call(client, "/echo", body: [4, 2]).result()
+    XCTAssertEqual(result.closeReason, .finished)
+    XCTAssertEqual(result.body, [4, 2])
+    client.close()
     await server.stop()
   }
 

@@ -322,11 +322,11 @@ class LoopbackTests: XCTestCase {
   }
 
   func testReconnectsAfterServerRestart() async throws {
-    try XCTSkipIf(useTLS, "the plaintext run covers reconnection")
-    let first = try await TestServer.start(tls: false)
+    try XCTSkipIf(useTLS && !useQUIC, "the plaintext and QUIC runs cover reconnection")
+    let first = try await TestServer.start(tls: useTLS, quic: useQUIC)
     var configuration = Channel.Configuration.defaults
     configuration.backoff = .init(initial: .milliseconds(50), multiplier: 1.6, maximum: .milliseconds(200), jitter: 0.1)
-    let channel = try Channel(target: "127.0.0.1:\(first.port)", security: .plaintext, configuration: configuration)
+    let channel = try first.makeChannel(configuration: configuration)
     let echo = Echo_V1_Echo.Client(channel: channel)
     let firstReply = try await echo.get(.with { $0.text = "one" })
     XCTAssertEqual(firstReply.text, "one")
@@ -337,7 +337,8 @@ class LoopbackTests: XCTestCase {
     // A new server on the same port: the channel reconnects after its backoff.
     let second = Server(
       services: [TestEchoService()],
-      listening: .init(host: "127.0.0.1", port: first.port),
+      listening: .init(host: "127.0.0.1", port: first.port, transports: useQUIC ? [.quic] : [.tcp]),
+      tls: first.certificate.map { .pem(certificateChain: $0.certificatePath, privateKey: $0.privateKeyPath) },
       configuration: TestServer.quietConfiguration()
     )
     let task = Task { try await second.run() }

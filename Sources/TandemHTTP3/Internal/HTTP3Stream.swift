@@ -200,7 +200,22 @@ final class HTTP3Stream: HTTPStream, @unchecked Sendable {
     pendingHead = 0
   }
 
-  /// Frees every outbound byte; returns how many bytes were buffered.
+  /// Frees the bytes not yet handed to nghttp3 and the queued trailers; returns how many
+  /// bytes were buffered. Handed-out bytes stay, because ngtcp2 may still read them.
+  func dropPending() -> Int {
+    var dropped = 0
+    for index in pendingHead..<pending.count {
+      dropped += pending[index].count
+      pending[index].free()
+    }
+    pending.removeAll()
+    pendingHead = 0
+    pendingTrailers = nil
+    return dropped
+  }
+
+  /// Frees every outbound byte; returns how many bytes were buffered. Only for a stream that
+  /// ngtcp2 has closed or forgotten.
   func dropOutbound() -> Int {
     var dropped = 0
     for index in pendingHead..<pending.count {

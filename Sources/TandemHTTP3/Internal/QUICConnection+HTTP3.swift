@@ -253,7 +253,7 @@ extension QUICConnection {
   func readBody(
     streamID: Int64, into vectors: UnsafeMutablePointer<nghttp3_vec>, capacity: Int, flags: UnsafeMutablePointer<UInt32>
   ) -> nghttp3_ssize {
-    guard let stream = streams[streamID], let h3 else { return nghttp3_ssize(NGHTTP3_ERR_CALLBACK_FAILURE) }
+    guard let stream = streams[streamID], let h3 else { return nghttp3_ssize(NGHTTP3_ERR_WOULDBLOCK) }
     var count = 0
     while count < capacity, let chunk = stream.takePending() {
       vectors[count] = nghttp3_vec(base: chunk.base.assumingMemoryBound(to: UInt8.self), len: chunk.count)
@@ -297,10 +297,15 @@ extension QUICConnection {
     peerGoAwayID = min(peerGoAwayID ?? Int64.max, id)
     let refused = streams.values.filter { $0.id >= id }.sorted { $0.id < $1.id }
     for stream in refused {
+      // The caller learns now; the stream stays in the table until QUIC closes it, because
+      // ngtcp2 may still read its handed-out bytes.
+      stream.localResetCode = .cancel
+      stream.bufferedBytes.subtract(stream.dropPending(), ordering: .relaxed)
+      if let h3 { nghttp3_conn_shutdown_stream_write(h3, stream.id) }
       if let conn {
         _ = ngtcp2_conn_shutdown_stream(conn, stream.id, UInt64(NGHTTP3_H3_REQUEST_CANCELLED))
       }
-      closeStream(stream, reason: .refusedByGoAway)
+      notifyClosed(stream, reason: .refusedByGoAway)
     }
     let waiting = waitingStreams
     waitingStreams.removeAll()

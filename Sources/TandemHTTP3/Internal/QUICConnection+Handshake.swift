@@ -15,6 +15,7 @@ extension QUICConnection {
   ) throws {
     sessionCache = cache
     sessionCacheKey = cacheKey
+    clientContext = tls
     let remembered = cache?.entry(for: cacheKey)
     var settings = makeSettings()
     var params = makeTransportParameters()
@@ -137,6 +138,7 @@ extension QUICConnection {
     resetSecret: [UInt8]
   ) throws {
     var header = header
+    serverContext = tls
     var settings = makeSettings()
     if tokenValidated {
       settings.token = header.token

@@ -168,7 +168,7 @@ extension QUICConnection {
       return
     }
     stream.localResetCode = code
-    stream.bufferedBytes.subtract(stream.dropOutbound(), ordering: .relaxed)
+    stream.bufferedBytes.subtract(stream.dropPending(), ordering: .relaxed)
     stream.outboundEnded = true
     guard let conn, stream.id >= 0 else {
       if let index = waitingStreams.firstIndex(where: { $0 === stream }) {

@@ -98,6 +98,7 @@ final class QUICConnection: @unchecked Sendable {
   var originalDestinationID: [UInt8] = []
   /// The connection IDs this server connection is known by in the endpoint's table.
   var registeredIDs: Set<[UInt8]> = []
+  /// The credentials the TLS session uses; kept as long as the session exists.
   var serverContext: GnuTLSServerContext?
   var tokenSecret: [UInt8] = []
 
@@ -106,6 +107,8 @@ final class QUICConnection: @unchecked Sendable {
   var clientDelegate: (any HTTPClientConnectionDelegate)?
   /// Called once when the handshake finished (`nil`) or failed.
   var onHandshake: ((Error?) -> Void)?
+  /// The credentials the TLS session uses; kept as long as the session exists.
+  var clientContext: GnuTLSClientContext?
   var sessionCache: QUICSessionCache?
   var sessionCacheKey = ""
   var attemptedEarlyData = false
