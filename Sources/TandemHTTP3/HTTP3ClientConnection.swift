@@ -65,7 +65,8 @@ public final class HTTP3ClientConnection: HTTPClientConnection, Sendable {
     let isAddress = (try? SocketAddress(ipAddress: serverName, port: 0)) != nil
     let handler = QUICClientSocketHandler()
     let socket = try UDPSocket.bind(
-      host: remote.family == .ipv4 ? "0.0.0.0" : "::", port: 0, on: loop, handler: handler)
+      host: remote.family == .ipv4 ? "0.0.0.0" : "::", port: 0, on: loop, configuration: clientSocketConfiguration,
+      handler: handler)
     let quic = QUICConnection(
       role: .client, configuration: configuration, eventLoop: loop, socket: socket, localAddress: socket.localAddress,
       remoteAddress: remote, packets: PacketBuffer(packetCapacity: configuration.maxUDPPayloadSize))
@@ -180,7 +181,8 @@ public final class HTTP3ClientConnection: HTTPClientConnection, Sendable {
           let handler = QUICClientSocketHandler()
           handler.connection = connection
           let host = current.localAddress.family == .ipv4 ? "0.0.0.0" : "::"
-          let socket = try UDPSocket.bind(host: host, port: 0, on: connection.eventLoop, handler: handler)
+          let socket = try UDPSocket.bind(
+            host: host, port: 0, on: connection.eventLoop, configuration: clientSocketConfiguration, handler: handler)
           do {
             try connection.migrate(to: socket)
           } catch {
@@ -203,6 +205,15 @@ public final class HTTP3ClientConnection: HTTPClientConnection, Sendable {
     }
   }
 }
+
+/// A client socket's settings: UDP GRO on with 8 receive slots of 64 KiB (512 KiB), and 4 MiB
+/// socket buffers requested.
+let clientSocketConfiguration: UDPSocketConfiguration = {
+  var configuration = UDPSocketConfiguration()
+  configuration.receiveOffload = true
+  configuration.receiveBatchSize = 8
+  return configuration
+}()
 
 /// Feeds a client socket's datagrams to its connection.
 final class QUICClientSocketHandler: UDPSocketHandler, @unchecked Sendable {

@@ -28,8 +28,17 @@ public final class HTTP3ServerTransport: HTTPServerTransport, Sendable {
   public let tls: QUICServerTLSConfiguration
   /// Connection settings.
   public let configuration: HTTP3Configuration
-  /// Socket settings: buffer sizes (4 MiB requested) and batch sizes.
+  /// Socket settings; see ``defaultSocketConfiguration``.
   public let socketConfiguration: UDPSocketConfiguration
+
+  /// The server's default socket settings: UDP GRO on, 16 receive slots of 64 KiB each
+  /// (1 MiB), and 4 MiB socket buffers requested, as QUIC at high rates needs.
+  public static var defaultSocketConfiguration: UDPSocketConfiguration {
+    var configuration = UDPSocketConfiguration()
+    configuration.receiveOffload = true
+    configuration.receiveBatchSize = 16
+    return configuration
+  }
 
   private let state = Mutex(State())
 
@@ -37,7 +46,7 @@ public final class HTTP3ServerTransport: HTTPServerTransport, Sendable {
   public init(
     host: String, port: Int, group: EventLoopGroup, tls: QUICServerTLSConfiguration,
     configuration: HTTP3Configuration = HTTP3Configuration(),
-    socketConfiguration: UDPSocketConfiguration = UDPSocketConfiguration()
+    socketConfiguration: UDPSocketConfiguration = HTTP3ServerTransport.defaultSocketConfiguration
   ) {
     self.host = host
     self.port = port
