@@ -72,6 +72,22 @@ echo "--- a certificate the client does not trust is rejected"
 stop_server
 
 echo
+echo "==> echo-server on TCP and QUIC at the same port number (HTTP/2 and HTTP/3)"
+start_server --transport both
+cat "$workdir/server.log"
+ca="$(grep -o '/tmp/tandem-echo-[^ ]*/server.crt' "$workdir/server.log" | head -n1)"
+quic_client=("$bin/echo-client" --target "127.0.0.1:$port" --ca "$ca" --server-name localhost --transport quic)
+echo "--- unary over HTTP/3"
+"${quic_client[@]}" get "hello over quic"
+echo "--- server streaming over HTTP/3"
+"${quic_client[@]}" expand "each call on its own QUIC stream"
+echo "--- bidirectional streaming over HTTP/3"
+"${quic_client[@]}" update ping pong
+echo "--- the same server over HTTP/2 on TCP"
+"$bin/echo-client" --target "127.0.0.1:$port" --ca "$ca" --server-name localhost get "hello over tcp"
+stop_server
+
+echo
 echo "==> echo-server in plaintext (h2c)"
 start_server --plaintext
 "$bin/echo-client" --target "127.0.0.1:$port" --plaintext get "hello over h2c"

@@ -1,3 +1,4 @@
+import Foundation
 import EchoProtos
 import Tandem
 import XCTest
@@ -54,6 +55,35 @@ final class DocumentationExampleTests: XCTestCase {
     XCTAssertEqual(reply.text, "hi")
     XCTAssertEqual(words, ["a", "b", "c"])
     channel.close()
+    server.shutdown(gracePeriod: .seconds(1))
+    try await running.value
+  }
+
+  func testReadmeQUICExampleRuns() async throws {
+    // README step 3 with both transports, and the QUIC snippet of step 4, with the test's
+    // self-signed certificate in place of ca.crt.
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tandem-doc-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    let certificate = try SelfSignedCertificate.generate(in: directory)
+    let server = Server(
+      services: [EchoService()],
+      listening: .init(host: "127.0.0.1", port: 0, transports: [.tcp, .quic]),
+      tls: .pem(certificateChain: certificate.certificatePath, privateKey: certificate.privateKeyPath),
+      configuration: TestServer.quietConfiguration()
+    )
+    let running = Task { try await server.run() }
+    let port = try await server.listeningPort
+
+    let quic = try Channel(target: "127.0.0.1:\(port)", transport: .quic, security: .caFile(certificate.certificatePath))
+    let fast = try await Echo_V1_Echo.Client(channel: quic).get(
+      .with { $0.text = "hi" }, options: .init(timeout: .seconds(2), safeToReplay: true))
+    let tcp = try Channel(target: "127.0.0.1:\(port)", security: .caFile(certificate.certificatePath))
+    let overTCP = try await Echo_V1_Echo.Client(channel: tcp).get(.with { $0.text = "tcp" })
+
+    XCTAssertEqual(fast.text, "hi")
+    XCTAssertEqual(overTCP.text, "tcp")
+    quic.close()
+    tcp.close()
     server.shutdown(gracePeriod: .seconds(1))
     try await running.value
   }
