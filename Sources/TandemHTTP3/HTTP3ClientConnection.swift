@@ -7,8 +7,8 @@ import TandemIO
 ///
 /// Requests beyond the server's stream limit wait for more credit (MAX_STREAMS) instead of
 /// failing. A request whose stream is opened with `isSafeToReplay` goes out in 0-RTT when a
-/// session ticket for the server is cached; when the server rejects the early data, the
-/// request is sent again after the handshake without the caller noticing.
+/// session ticket for the server is cached. When the server rejects the early data, the
+/// request is sent again after the handshake, so the caller does not notice.
 public final class HTTP3ClientConnection: HTTPClientConnection, Sendable {
   let connection: QUICConnection
 
@@ -45,7 +45,7 @@ public final class HTTP3ClientConnection: HTTPClientConnection, Sendable {
   ///   - configuration: connection settings.
   ///   - sessionCache: where tickets, transport parameters and tokens are kept, default
   ///     ``QUICSessionCache/shared``; `nil` disables resumption and 0-RTT.
-  ///   - delegate: told about GOAWAY and the end of the connection.
+  ///   - delegate: receives GOAWAY and the end of the connection.
   ///   - timeout: the longest the handshake may take, default 20 s (the configuration's
   ///     `handshakeTimeout` also applies).
   /// - Throws: ``HTTPTransportError`` when resolving or the handshake fails or times out,
@@ -148,7 +148,7 @@ public final class HTTP3ClientConnection: HTTPClientConnection, Sendable {
     connection.eventLoop.execute { connection.beginGracefulShutdown() }
   }
 
-  /// Whether the connection's 0-RTT data was accepted by the server; `false` before the
+  /// Returns whether the server accepted the connection's 0-RTT data: `false` before the
   /// handshake completes and when no early data was sent.
   public func earlyDataAccepted() async -> Bool {
     let connection = self.connection
@@ -157,7 +157,7 @@ public final class HTTP3ClientConnection: HTTPClientConnection, Sendable {
     }
   }
 
-  /// Whether the TLS session was resumed from a cached ticket.
+  /// Returns whether the TLS session was resumed from a cached ticket.
   public func sessionResumed() async -> Bool {
     let connection = self.connection
     return await withCheckedContinuation { continuation in
@@ -197,7 +197,7 @@ public final class HTTP3ClientConnection: HTTPClientConnection, Sendable {
     }
   }
 
-  /// The local address of the connection's current path.
+  /// Returns the local address of the connection's current path.
   public func localAddress() async -> SocketAddress {
     let connection = self.connection
     return await withCheckedContinuation { continuation in

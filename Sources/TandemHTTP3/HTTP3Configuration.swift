@@ -4,7 +4,7 @@ import TandemHTTP
 ///
 /// Every value has a default; ``validate()`` names the first value outside its range.
 public struct HTTP3Configuration: Sendable, Hashable {
-  /// When a server answers new connections with a Retry packet to validate the client's
+  /// When a server replies to new connections with a Retry packet to validate the client's
   /// address (RFC 9000, section 8.1) before it keeps any state for them.
   public enum AddressValidation: Sendable, Hashable {
     /// Every new connection without a valid token gets a Retry: one more round trip each.
@@ -33,7 +33,7 @@ public struct HTTP3Configuration: Sendable, Hashable {
   /// The receive window of the whole connection in bytes. Default 8 MiB.
   public var connectionWindowSize = 8 << 20
   /// The largest header list accepted, counted as in HTTP/2 (name + value + 32 per field).
-  /// Default 16 KiB. A server answers a larger request with status 431.
+  /// Default 16 KiB. A server rejects a larger request with status 431.
   public var maxHeaderListSize = 16 * 1024
   /// A connection without any packet for this long closes silently (QUIC's
   /// `max_idle_timeout`; the smaller of both peers' values applies). Default 30 s.

@@ -6,9 +6,9 @@ import TandemIO
 /// its own QUIC stream.
 ///
 /// Every connection of the transport runs on the event loop that reads the socket, taken
-/// from `group` by ``start(acceptor:)``. The transport answers packets of unknown versions
-/// with version negotiation, unknown short-header packets with stateless resets (at most 100
-/// a second), and sends Retry packets as ``HTTP3Configuration/addressValidation`` says.
+/// from `group` by ``start(acceptor:)``. The transport replies to packets of unknown versions
+/// with version negotiation and to unknown short-header packets with stateless resets (at
+/// most 100 a second). It sends Retry packets as ``HTTP3Configuration/addressValidation`` sets.
 public final class HTTP3ServerTransport: HTTPServerTransport, Sendable {
   private struct State {
     var endpoint: QUICServerEndpoint?
@@ -130,7 +130,7 @@ public final class HTTP3ServerTransport: HTTPServerTransport, Sendable {
     }
   }
 
-  /// The number of open QUIC connections, read on the transport's loop.
+  /// Returns the number of open QUIC connections, read on the transport's loop.
   public func connectionCount() async -> Int {
     guard let endpoint = state.withLock({ $0.endpoint }) else { return 0 }
     return await withCheckedContinuation { continuation in
@@ -138,8 +138,8 @@ public final class HTTP3ServerTransport: HTTPServerTransport, Sendable {
     }
   }
 
-  /// Counters of packets answered without a connection: Retry, version negotiation and
-  /// stateless reset, read on the transport's loop.
+  /// Returns the counts of replies sent without a connection (Retry, version negotiation and
+  /// stateless reset), read on the transport's loop.
   public func statelessCounters() async -> (retries: Int, versionNegotiations: Int, statelessResets: Int) {
     guard let endpoint = state.withLock({ $0.endpoint }) else { return (0, 0, 0) }
     return await withCheckedContinuation { continuation in

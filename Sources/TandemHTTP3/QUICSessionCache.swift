@@ -5,13 +5,13 @@ import Synchronization
 /// session, skips the Retry round trip and can send calls in 0-RTT.
 ///
 /// Entries are keyed by server name, port and address and expire after ``lifetime``. The cache
-/// holds at most ``capacity`` servers and drops the oldest entry beyond that. It is safe to
+/// keeps at most ``capacity`` servers and drops the oldest entry beyond that. It is safe to
 /// share between threads and connections; ``shared`` is the process-wide default.
 public final class QUICSessionCache: Sendable {
   /// The process-wide cache that connections use unless they are given another.
   public static let shared = QUICSessionCache()
 
-  /// The most servers kept. Default 256.
+  /// The maximum number of servers kept. Default 256.
   public let capacity: Int
   /// How long an entry is used after it was stored. Default 2 hours; GnuTLS servers issue
   /// tickets valid for 6 hours by default, and a server may also refuse older ones.
@@ -39,7 +39,7 @@ public final class QUICSessionCache: Sendable {
   /// The number of servers with an entry.
   public var count: Int { entries.withLock { $0.count } }
 
-  /// Whether a session ticket is stored for the server, which allows resumption and 0-RTT.
+  /// Returns whether a session ticket is stored for the server, which allows resumption and 0-RTT.
   public func hasTicket(serverName: String, port: Int) -> Bool {
     entries.withLock { table in
       table.first { $0.key.hasPrefix(Self.prefix(serverName: serverName, port: port)) }?.value.ticket != nil

@@ -9,12 +9,12 @@ import TandemIO
 /// ``pem(certificateChainFile:privateKeyFile:clientCertificates:)``, and shared by every
 /// connection of every transport that uses this configuration. ALPN is always `h3`.
 public struct QUICServerTLSConfiguration: Sendable {
-  /// Whether the server asks clients for a certificate.
+  /// Whether the server requests a client certificate.
   public enum ClientCertificates: Sendable, Hashable {
     /// No client certificate is requested.
     case none
-    /// A certificate is requested and verified against the CA certificates in the PEM file
-    /// when the client sends one; a client without one is still accepted.
+    /// A certificate is requested and, when the client sends one, verified against the CA
+    /// certificates in the PEM file. A client without one is still accepted.
     case optional(caFile: String)
     /// A certificate is required and verified against the CA certificates in the PEM file;
     /// the handshake fails without one.
@@ -53,7 +53,7 @@ public struct QUICClientTLSConfiguration: Sendable {
   /// passed to connect. An IP address is checked against the certificate's IP entries and not
   /// sent in SNI.
   public let serverName: String?
-  /// The PEM certificate chain and key presented when the server asks, or `nil`.
+  /// The PEM certificate chain and key presented when the server requests one, or `nil`.
   public let clientCertificate: (chainFile: String, keyFile: String)?
 
   private let cache = ContextCache()

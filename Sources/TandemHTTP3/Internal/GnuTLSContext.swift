@@ -68,7 +68,7 @@ final class GnuTLSServerContext: @unchecked Sendable {
         throw TLSError(
           kind: .configuration,
           message: "loading client CA certificates from '\(caFile)' failed: "
-            + (count == 0 ? "the file holds no certificate" : QUICErrorText.gnutls(count)))
+            + (count == 0 ? "no certificate found in the file" : QUICErrorText.gnutls(count)))
       }
     }
     self.credentials = credentials
@@ -210,7 +210,7 @@ final class GnuTLSClientContext: @unchecked Sendable {
         throw TLSError(
           kind: .configuration,
           message: "loading CA certificates from '\(path)' failed: "
-            + (result == 0 ? "the file holds no certificate" : QUICErrorText.gnutls(result)))
+            + (result == 0 ? "no certificate found in the file" : QUICErrorText.gnutls(result)))
       }
       verifies = true
     case .noVerification:
@@ -266,9 +266,9 @@ final class GnuTLSClientContext: @unchecked Sendable {
     }
     if verifies {
       if let address = try? SocketAddress(ipAddress: verifyName, port: 0) {
-        // GnuTLS matches a name given as text against DNS entries only; an IP address is
-        // checked against the certificate's IP entries through typed verification data,
-        // which must stay valid as long as the session.
+        // GnuTLS matches a name given as text against DNS entries only. An IP address is
+        // checked against the IP entries through typed verification data, which must stay
+        // valid as long as the session.
         let bytes = address.addressBytes
         let storage = UnsafeMutableRawPointer.allocate(
           byteCount: MemoryLayout<gnutls_typed_vdata_st>.stride + bytes.count, alignment: 16)

@@ -2,9 +2,9 @@ import CQUIC
 import TandemHTTP
 
 /// The mapping between transport-neutral stream error codes and HTTP/3 application error
-/// codes (RFC 9114, section 8.1), chosen so that gRFC G2's status mapping follows from the
-/// HTTP/2 one in TandemCore: H3_REQUEST_REJECTED is REFUSED_STREAM (UNAVAILABLE, safe to
-/// retry), H3_REQUEST_CANCELLED is CANCEL, H3_EXCESSIVE_LOAD is ENHANCE_YOUR_CALM
+/// codes (RFC 9114, section 8.1). It is chosen so that TandemCore's HTTP/2 status mapping
+/// gives gRFC G2's: H3_REQUEST_REJECTED is REFUSED_STREAM (UNAVAILABLE, safe to retry),
+/// H3_REQUEST_CANCELLED is CANCEL, H3_EXCESSIVE_LOAD is ENHANCE_YOUR_CALM
 /// (RESOURCE_EXHAUSTED), and every other code ends as INTERNAL.
 extension HTTPStreamErrorCode {
   init(http3Code code: UInt64) {

@@ -185,7 +185,7 @@ final class HTTP3Stream: HTTPStream, @unchecked Sendable {
     for index in unackedHead..<unacked.count {
       let chunk = unacked[index]
       if index == unackedHead && ackedInFirstChunk > 0 {
-        // Acknowledged early data cannot happen when it was rejected; keep the tail anyway.
+        // Rejected early data is never acknowledged, so this branch only guards the invariant.
         let tail = Array(UnsafeRawBufferPointer(start: chunk.base + ackedInFirstChunk, count: chunk.count - ackedInFirstChunk))
         chunk.free()
         rewound.append(OutboundChunk(copying: tail))

@@ -221,7 +221,7 @@ extension QUICConnection {
   func didReceiveBody(streamID: Int64, data: UnsafePointer<UInt8>?, count: Int) {
     guard count > 0, let data else { return }
     guard let stream = streams[streamID], !stream.isClosed, stream.delegate != nil, stream.localResetCode == nil else {
-      // Nobody will consume these bytes, so their credit goes back now.
+      // No delegate will consume these bytes, so their credit goes back now.
       extendCredit(streamID: streamID, by: count)
       return
     }
@@ -289,7 +289,8 @@ extension QUICConnection {
     closeStream(stream, reason: closeReason(for: stream, code: code))
   }
 
-  /// The peer's GOAWAY: client streams from `id` on were not processed and go elsewhere.
+  /// Handles the peer's GOAWAY: client streams from `id` on were not processed, so they end
+  /// as refused and their calls may go to another connection.
   func didReceiveGoAway(id: Int64) {
     guard role == .client else { return }
     acceptingStreams.store(false, ordering: .releasing)

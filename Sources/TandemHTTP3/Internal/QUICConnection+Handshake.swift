@@ -37,6 +37,7 @@ extension QUICConnection {
       throw HTTPTransportError(.connectFailed, "creating the QUIC connection failed: \(QUICErrorText.ngtcp2(Int(result)))")
     }
     conn = connection
+
     let ticket = configuration.earlyData ? remembered?.ticket : nil
     let session = try tls.makeSession(
       connectionReference: UnsafeMutableRawPointer(connectionReference), verifyName: verifyName, sniName: sniName,
@@ -55,6 +56,7 @@ extension QUICConnection {
       }
     }
     applyKeepalive()
+
     if ticket != nil, let params = remembered?.transportParameters {
       var early = ngtcp2_transport_params()
       ngtcp2_transport_params_default_versioned(NGTCP2_TRANSPORT_PARAMS_VERSION, &early)
@@ -163,6 +165,7 @@ extension QUICConnection {
       throw HTTPTransportError(.connectFailed, "deriving the stateless reset token failed")
     }
     params.stateless_reset_token_present = 1
+
     Self.setPath(readPath, local: localAddress, remote: remoteAddress)
     var callbacks = QUICCallbacks.table
     var connection: OpaquePointer?
@@ -173,6 +176,7 @@ extension QUICConnection {
       throw HTTPTransportError(.connectFailed, "creating the QUIC server connection failed: \(QUICErrorText.ngtcp2(Int(result)))")
     }
     conn = connection
+
     let session = try tls.makeSession(
       connectionReference: UnsafeMutableRawPointer(connectionReference), earlyData: configuration.earlyData)
     tlsSession = session

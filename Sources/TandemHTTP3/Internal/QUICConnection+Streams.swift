@@ -149,8 +149,8 @@ extension QUICConnection {
     scheduleWrite()
   }
 
-  /// gRFC G2: a server that completed its response while the request is still open asks the
-  /// client to stop sending with H3_NO_ERROR.
+  /// Sends STOP_SENDING with H3_NO_ERROR when a server completed its response while the
+  /// request is still open, as gRFC G2 describes.
   private func finishResponse(of stream: HTTP3Stream) {
     guard role == .server, !stream.remoteEnded, let conn, stream.id >= 0 else { return }
     _ = ngtcp2_conn_shutdown_stream_read(conn, stream.id, UInt64(NGHTTP3_H3_NO_ERROR))

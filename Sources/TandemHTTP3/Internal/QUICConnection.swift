@@ -26,9 +26,9 @@ final class PacketBuffer {
 /// One QUIC connection with HTTP/3 on top, client or server: an `ngtcp2_conn` with its GnuTLS
 /// session and an `nghttp3_conn`.
 ///
-/// Everything except the atomics runs on `eventLoop`. The C libraries hold unretained
-/// pointers to this object; the server endpoint's table or the client connection object keeps
-/// it alive until ``tearDown(detail:)`` has deleted them.
+/// Everything except the atomics runs on `eventLoop`. The C libraries keep unretained
+/// pointers to this object, so the server endpoint's table or the client connection object
+/// keeps it alive until ``tearDown(detail:)`` has deleted them.
 final class QUICConnection: @unchecked Sendable {
   enum Role {
     case client
@@ -267,7 +267,7 @@ final class QUICConnection: @unchecked Sendable {
     close(applicationError: code, detail: detail)
   }
 
-  /// The reason the peer gave in its CONNECTION_CLOSE, if it sent one.
+  /// Returns the reason the peer gave in its CONNECTION_CLOSE, if it sent one.
   func peerCloseDetail() -> String? {
     guard let conn else { return nil }
     var error = ngtcp2_connection_close_error()
@@ -297,7 +297,7 @@ final class QUICConnection: @unchecked Sendable {
     return "the TLS handshake failed with alert \(alert)"
   }
 
-  /// The typed error for a handshake that failed with `detail`.
+  /// Returns the typed error for a handshake that failed with `detail`.
   func handshakeError(_ detail: String) -> Error {
     if let tlsSession {
       let status = gnutls_session_get_verify_cert_status(tlsSession)
@@ -341,8 +341,8 @@ final class QUICConnection: @unchecked Sendable {
       conn, &writePath.pointee.path, NGTCP2_PKT_INFO_VERSION, packetInfo, packets.base, packets.packetCapacity,
       &error, QUICClock.now())
     guard written > 0 else { return }
-    // NOTE: the closing period of RFC 9000, section 10.2.1 is not kept: later packets of the
-    // peer get no repeated CONNECTION_CLOSE (a server answers them with a stateless reset).
+    // NOTE: the closing period of RFC 9000, section 10.2.1 is not kept. Later packets of the
+    // peer get no repeated CONNECTION_CLOSE; a server replies to them with a stateless reset.
     transmit(count: Int(written), segmentSize: Int(written), path: &writePath.pointee.path)
   }
 

@@ -4,7 +4,7 @@ import TandemHTTP
 import TandemIO
 
 /// The server side of one UDP socket: finds each datagram's connection by its destination
-/// connection ID, creates connections from Initial packets, and answers what has no
+/// connection ID, creates connections from Initial packets, and replies to packets without a
 /// connection with version negotiation, Retry or a stateless reset.
 ///
 /// Everything runs on the socket's event loop.
@@ -259,7 +259,7 @@ final class QUICServerEndpoint: UDPSocketHandler, @unchecked Sendable {
     onClosed()
   }
 
-  // MARK: Stateless answers
+  // MARK: Stateless replies
 
   private func send(_ count: Int, to destination: SocketAddress) {
     guard let socket, count > 0 else { return }
