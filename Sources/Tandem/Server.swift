@@ -1,3 +1,4 @@
+import Glibc
 import Synchronization
 import TandemCore
 import TandemHTTP
@@ -205,7 +206,26 @@ public final class Server: Sendable {
 
   /// Starts the requested transports: TCP first, then UDP at the port number TCP got, so that
   /// both share it even for port 0. Returns that port and the started transports.
+  ///
+  /// With port 0 the UDP port that TCP's free port names may be taken; then both are closed
+  /// and the pair is tried again with a new port, up to 5 times.
   private func startTransports(acceptor: ServerCallAcceptor) async throws -> (Int, [any HTTPServerTransport]) {
+    var attempt = 1
+    while true {
+      do {
+        return try await startTransportsOnce(acceptor: acceptor)
+      } catch let error as IOError
+        where error.errnoCode == EADDRINUSE && listenAddress.port == 0 && listenAddress.transports.count == 2 && attempt < 5
+      {
+        configuration.logHandler.log(
+          level: .info, message: "UDP port taken after TCP bound it; retrying with another port",
+          metadata: [("attempt", String(attempt)), ("error", "\(error)")])
+        attempt += 1
+      }
+    }
+  }
+
+  private func startTransportsOnce(acceptor: ServerCallAcceptor) async throws -> (Int, [any HTTPServerTransport]) {
     let group = configuration.eventLoopGroup ?? .shared
     var transports: [any HTTPServerTransport] = []
     var port = listenAddress.port
