@@ -88,6 +88,7 @@ public final class HTTP3ClientConnection: HTTPClientConnection, Sendable {
       loop.execute {
         quic.onHandshake = { error in finish(error) }
         do {
+          try socket.connect(to: remote)
           try quic.startClient(
             tls: context, verifyName: serverName, sniName: isAddress ? nil : serverName, cache: sessionCache,
             cacheKey: cacheKey)
@@ -184,6 +185,7 @@ public final class HTTP3ClientConnection: HTTPClientConnection, Sendable {
           let socket = try UDPSocket.bind(
             host: host, port: 0, on: connection.eventLoop, configuration: clientSocketConfiguration, handler: handler)
           do {
+            try socket.connect(to: connection.remoteAddress)
             try connection.migrate(to: socket)
           } catch {
             socket.close()
@@ -229,6 +231,13 @@ final class QUICClientSocketHandler: UDPSocketHandler, @unchecked Sendable {
   }
 
   func socket(_ socket: UDPSocket, didFailToSend error: IOError) {}
+
+  func socket(_ socket: UDPSocket, didReceiveICMPError error: IOError) {
+    // Port unreachable before the handshake means no QUIC server listens there; later it
+    // may be a passing routing problem, which QUIC's timers handle.
+    guard let connection, !connection.handshakeCompleted, connection.socket === socket else { return }
+    connection.tearDown(detail: "the server's UDP port is unreachable (\(error.reason))")
+  }
 
   func socketDidClose(_ socket: UDPSocket, error: IOError?) {
     guard let connection, let error, connection.socket === socket else { return }

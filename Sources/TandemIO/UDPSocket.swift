@@ -196,6 +196,19 @@ public final class UDPSocket: @unchecked Sendable {
     state = .open
   }
 
+  /// Connects the socket to `peer`, so that the kernel reports ICMP errors for it (such as
+  /// port unreachable) through ``UDPSocketHandler/socket(_:didReceiveICMPError:)`` and
+  /// delivers only that peer's datagrams. Sends to `peer` work as before. Loop thread only.
+  ///
+  /// - Throws: ``IOError`` naming `peer` when `connect` fails.
+  public func connect(to peer: SocketAddress) throws(IOError) {
+    eventLoop.assertInEventLoop()
+    let result = peer.withSockAddr { Glibc.connect(fd, $0, $1) }
+    guard result == 0 else {
+      throw IOError(operation: "connect", address: peer.description, errno: errno)
+    }
+  }
+
   /// Closes the socket, drops the queued sends and calls
   /// ``UDPSocketHandler/socketDidClose(_:error:)`` with `nil`. Does nothing when the socket is
   /// already closed. Safe from any thread; off the loop the close happens on the loop shortly after.
@@ -247,8 +260,13 @@ public final class UDPSocket: @unchecked Sendable {
         switch code {
         case EAGAIN, EWOULDBLOCK:
           return
-        case ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, ENOBUFS, ENOMEM:
-          // An ICMP error or a memory shortage reported for one datagram, not a broken socket.
+        case ECONNREFUSED, EHOSTUNREACH, ENETUNREACH:
+          // An ICMP error for an earlier send, not a broken socket. Connected sockets get them.
+          handler?.socket(self, didReceiveICMPError: IOError(operation: "recvmmsg", address: localAddress.description, errno: code))
+          if state != .open { return }
+          continue
+        case ENOBUFS, ENOMEM:
+          // A memory shortage reported for one datagram, not a broken socket.
           continue
         default:
           finishClose(error: IOError(operation: "recvmmsg", address: localAddress.description, errno: code))
@@ -270,8 +288,12 @@ extension UDPSocket: EventSource {
     guard state == .open else { return }
     if events & EpollEvents.error != 0 {
       // Reading SO_ERROR clears a pending ICMP error, which level-triggered epoll would
-      // otherwise report again every turn. recvmmsg and sendmsg report such errors themselves.
-      _ = SocketOptions.pendingError(fd)
+      // otherwise report again every turn, so the handler learns of it here.
+      let code = SocketOptions.pendingError(fd)
+      if code == ECONNREFUSED || code == EHOSTUNREACH || code == ENETUNREACH {
+        handler?.socket(self, didReceiveICMPError: IOError(operation: "recvmmsg", address: localAddress.description, errno: code))
+        guard state == .open else { return }
+      }
     }
     if events & EpollEvents.output != 0, waitingForWritable {
       flushPending()

@@ -14,4 +14,13 @@ public protocol UDPSocketHandler: AnyObject {
   /// Reports that the socket closed: `error` is `nil` after ``UDPSocket/close()``, or names
   /// the failure (a receive error, or the event loop shutting down). No call follows this one.
   func socketDidClose(_ socket: UDPSocket, error: IOError?)
+
+  /// Reports an ICMP error that the kernel queued for an earlier send, such as ECONNREFUSED
+  /// for port unreachable. Only connected sockets (``UDPSocket/connect(to:)``) get them.
+  /// The default does nothing.
+  func socket(_ socket: UDPSocket, didReceiveICMPError error: IOError)
+}
+
+extension UDPSocketHandler {
+  public func socket(_ socket: UDPSocket, didReceiveICMPError error: IOError) {}
 }

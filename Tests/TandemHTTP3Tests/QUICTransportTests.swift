@@ -303,6 +303,31 @@ final class QUICTransportTests: XCTestCase {
     await server.stop()
   }
 
+  func testClosedPortFailsFast() async throws {
+    // Bind and close a socket to find a port where nothing listens.
+    let probe = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    let any = try SocketAddress(ipAddress: "127.0.0.1", port: 0)
+    _ = any.withSockAddr { bind(probe, $0, $1) }
+    var address = sockaddr_in()
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(probe, $0, &length) }
+    }
+    close(probe)
+    let port = Int(UInt16(bigEndian: address.sin_port))
+
+    let started = ContinuousClock.now
+    do {
+      _ = try await HTTP3ClientConnection.connect(
+        host: "127.0.0.1", port: port, loop: group.next(), tls: TestCertificate.clientTLS(), sessionCache: nil,
+        timeout: .seconds(10))
+      XCTFail("nothing listens on port \(port)")
+    } catch {
+      XCTAssertTrue("\(error)".contains("unreachable"), "\(error)")
+    }
+    XCTAssertLessThan(ContinuousClock.now - started, .seconds(5), "ICMP port unreachable should end the attempt early")
+  }
+
   // MARK: Helpers
 
   private func waitForTicket(_ cache: QUICSessionCache, port: Int) async throws {

@@ -79,6 +79,8 @@ final class QUICConnection: @unchecked Sendable {
   var pendingApplicationError: UInt64?
   var isTornDown = false
   var handshakeCompleted = false
+  /// Whether the TLS handshake itself failed, which makes GnuTLS' verification result meaningful.
+  var tlsHandshakeFailed = false
   var handshakeConfirmed = false
   /// The reason for the latest stream this side reset on its own, for tests and debuggers.
   var lastStreamFailure: String?
@@ -243,6 +245,7 @@ final class QUICConnection: @unchecked Sendable {
       var error = ngtcp2_connection_close_error()
       ngtcp2_connection_close_error_default(&error)
       let alert = conn.map { ngtcp2_conn_get_tls_alert($0) } ?? 0
+      tlsHandshakeFailed = true
       ngtcp2_connection_close_error_set_transport_error_tls_alert(&error, alert, nil, 0)
       sendConnectionClose(error)
       tearDown(detail: tlsFailureDetail(alert: alert))
@@ -299,7 +302,7 @@ final class QUICConnection: @unchecked Sendable {
 
   /// Returns the typed error for a handshake that failed with `detail`.
   func handshakeError(_ detail: String) -> Error {
-    if let tlsSession {
+    if tlsHandshakeFailed, let tlsSession {
       let status = gnutls_session_get_verify_cert_status(tlsSession)
       if status != 0 {
         let mismatch = status & GNUTLS_CERT_UNEXPECTED_OWNER.rawValue != 0
