@@ -112,6 +112,26 @@ final class QUICTransportTests: XCTestCase {
     await secondServer.stop()
   }
 
+  func testServerWithoutEarlyDataStillAnswers() async throws {
+    var configuration = HTTP3Configuration()
+    configuration.earlyData = false
+    let server = try await TestHTTP3Server.start(group: group, configuration: configuration)
+    let cache = QUICSessionCache()
+    let first = try await connect(server, cache: cache)
+    _ = try await call(first, "/echo").result()
+    try await waitForTicket(cache, port: server.port)
+    first.close()
+
+    let second = try await connect(server, cache: cache)
+    let result = try await call(second, "/echo", body: [3], safeToReplay: true).result()
+    XCTAssertEqual(result.closeReason, .finished)
+    XCTAssertEqual(result.body, [3])
+    let accepted = await second.earlyDataAccepted()
+    XCTAssertFalse(accepted, "a server with early data off must not accept 0-RTT")
+    second.close()
+    await server.stop()
+  }
+
   func testMigrationKeepsStreamingCall() async throws {
     let acceptor = TestAcceptor(count: 30, interval: .milliseconds(20))
     let server = try await TestHTTP3Server.start(group: group, acceptor: acceptor)
