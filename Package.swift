@@ -16,6 +16,7 @@ let package = Package(
     .library(name: "TandemProtobuf", targets: ["TandemProtobuf"]),
     .executable(name: "protoc-gen-tandem", targets: ["protoc-gen-tandem"]),
     .plugin(name: "TandemGenerator", targets: ["TandemGenerator"]),
+    .plugin(name: "TandemGenerateCommand", targets: ["TandemGenerateCommand"]),
     .executable(name: "echo-server", targets: ["echo-server"]),
     .executable(name: "echo-client", targets: ["echo-client"]),
   ],
@@ -61,6 +62,14 @@ let package = Package(
     .plugin(
       name: "TandemGenerator",
       capability: .buildTool(),
+      dependencies: ["protoc-gen-tandem"]
+    ),
+    .plugin(
+      name: "TandemGenerateCommand",
+      capability: .command(
+        intent: .custom(verb: "generate-protos", description: "Write Swift generated from each target's .proto files into <target>/Generated"),
+        permissions: [.writeToPackageDirectory(reason: "Writes the generated .tandem.swift files into the targets' Generated folders")]
+      ),
       dependencies: ["protoc-gen-tandem"]
     ),
 

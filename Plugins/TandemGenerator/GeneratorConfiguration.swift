@@ -10,7 +10,8 @@ import Foundation
 ///   "accessLevel": "public",
 ///   "generate": { "messages": true, "services": true },
 ///   "importPaths": ["."],
-///   "protocPath": "/usr/bin/protoc"
+///   "protocPath": "/usr/bin/protoc",
+///   "moduleMappings": { "SharedProtos": ["shared/types.proto"] }
 /// }
 /// ```
 ///
@@ -21,9 +22,11 @@ import Foundation
 /// | `generate.services` | Bool: generate service descriptors, protocols and clients | `true` |
 /// | `importPaths` | [String], each relative to the config file's directory unless absolute | the config file's directory |
 /// | `protocPath` | String, relative to the config file's directory unless absolute | unset: `PROTOC_PATH`, then `PATH` |
+/// | `moduleMappings` | Object: Swift module name to the proto paths (as imported) that module generates | empty |
 ///
 /// Every key is optional. An unknown key, a value of the wrong type or an invalid `accessLevel` is an
-/// error that names the key and the file. With both `generate` flags false the plugin skips the protos
+/// error that names the key and the file. Generated code imports each mapped module and refers to
+/// its types as `Module.Type`. The target must depend on that module, and its types must be `public`. With both `generate` flags false the plugin skips the protos
 /// that use the file. The target's directory is always added as the last import path.
 ///
 /// NOTE: SwiftPM 6.3 runs build tool plugins again only when the package manifest or a target's file
@@ -43,12 +46,14 @@ struct GeneratorConfiguration: Equatable {
   var importPaths: [String] = []
   /// `protocPath` as written in the file, if present.
   var protocPath: String?
+  /// Swift module name to the proto paths that module generates.
+  var moduleMappings: [String: [String]] = [:]
 
   /// The settings used for a proto without a configuration file.
   static let defaults = GeneratorConfiguration()
 
   static let accessLevels = ["internal", "public", "package"]
-  private static let topLevelKeys = ["accessLevel", "generate", "importPaths", "protocPath"]
+  private static let topLevelKeys = ["accessLevel", "generate", "importPaths", "protocPath", "moduleMappings"]
   private static let generateKeys = ["messages", "services"]
 
   /// Parses the JSON in `data`. Error messages name `file`.
@@ -118,6 +123,28 @@ struct GeneratorConfiguration: Equatable {
         throw typeMismatch(key: "protocPath", expected: "a non-empty string", found: value, file: file)
       }
       configuration.protocPath = path
+    }
+
+    if let value = object["moduleMappings"] {
+      guard case .object(let mappings) = value else {
+        throw typeMismatch(key: "moduleMappings", expected: "an object of module names to arrays of strings", found: value, file: file)
+      }
+      for module in mappings.keys.sorted() {
+        let key = "moduleMappings.\(module)"
+        guard module.first.map({ $0 == "_" || $0.isLetter }) == true, module.allSatisfy({ $0 == "_" || $0.isLetter || $0.isNumber })
+        else {
+          throw GeneratorError("\(file): invalid module name \"\(module)\" in \"moduleMappings\"; expected a Swift identifier")
+        }
+        guard case .array(let elements) = mappings[module]! else {
+          throw typeMismatch(key: key, expected: "an array of proto paths", found: mappings[module]!, file: file)
+        }
+        configuration.moduleMappings[module] = try elements.map { (element) throws(GeneratorError) -> String in
+          guard case .string(let path) = element, !path.isEmpty, !path.contains(",") else {
+            throw typeMismatch(key: key, expected: "an array of non-empty proto paths without commas", found: element, file: file)
+          }
+          return path
+        }
+      }
     }
     return configuration
   }

@@ -61,16 +61,9 @@ struct TandemGenerator: BuildToolPlugin {
 
       let outputDirectory = context.pluginWorkDirectoryURL.appendingPathComponent("generated", isDirectory: true)
       let outputFile = outputDirectory.appendingPathComponent(ProtoOutputNaming.outputFileName(forProto: protoName))
-      let options = [
-        "Visibility=\(configuration.accessLevel.prefix(1).uppercased() + configuration.accessLevel.dropFirst())",
-        "Messages=\(configuration.generateMessages)",
-        "Services=\(configuration.generateServices)",
-        "FileNaming=PathToUnderscores",
-      ]
-      var arguments = ["--plugin=protoc-gen-tandem=\(generatorTool.path)"]
-      arguments += ["--tandem_out=\(outputDirectory.path)", "--tandem_opt=\(options.joined(separator: ","))"]
-      arguments += importPaths.map { "--proto_path=\($0.path)" }
-      arguments.append(protoFile.path)
+      let arguments = ProtocInvocation.arguments(
+        generator: generatorTool, outputDirectory: outputDirectory, configuration: configuration,
+        importPaths: importPaths, protoFile: protoFile)
 
       // Every proto of the target is an input: a change to an imported proto can change this output.
       var inputs = protoFiles
@@ -89,77 +82,5 @@ struct TandemGenerator: BuildToolPlugin {
       )
     }
     return commands
-  }
-}
-
-/// A configuration together with the file it came from.
-struct LocatedConfiguration {
-  var configuration: GeneratorConfiguration
-  /// The `tandem-generator.json` file, or nil when the defaults apply.
-  var file: URL?
-
-  /// Returns the `--proto_path` directories in order: the configured ones (default: the config
-  /// file's directory), then the target directory when it is not already listed.
-  func importPaths(targetDirectory: URL) -> [URL] {
-    var paths: [URL] = []
-    if let file {
-      let base = file.deletingLastPathComponent()
-      if configuration.importPaths.isEmpty {
-        paths.append(base)
-      } else {
-        paths += configuration.importPaths.map { resolve($0, against: base) }
-      }
-    }
-    if !paths.contains(where: { $0.path == targetDirectory.path }) {
-      paths.append(targetDirectory)
-    }
-    return paths
-  }
-}
-
-/// Resolves `path` against `base` unless it is absolute, and removes `.` and `..` components.
-func resolve(_ path: String, against base: URL) -> URL {
-  if path.hasPrefix("/") {
-    return URL(fileURLWithPath: path).standardizedFileURL
-  }
-  return base.appendingPathComponent(path).standardizedFileURL
-}
-
-/// Finds and parses the nearest configuration file for each proto, reading each file once.
-struct ConfigurationCache {
-  let targetDirectory: URL
-  private var parsed: [String: GeneratorConfiguration] = [:]
-
-  init(targetDirectory: URL) {
-    self.targetDirectory = targetDirectory
-  }
-
-  mutating func configuration(for protoFile: URL) throws -> LocatedConfiguration {
-    var directory = protoFile.deletingLastPathComponent().standardizedFileURL
-    while true {
-      let candidate = directory.appendingPathComponent(GeneratorConfiguration.fileName)
-      if FileManager.default.fileExists(atPath: candidate.path) {
-        return LocatedConfiguration(configuration: try load(candidate), file: candidate)
-      }
-      if directory.path == targetDirectory.path || directory.pathComponents.count <= targetDirectory.pathComponents.count {
-        return LocatedConfiguration(configuration: .defaults, file: nil)
-      }
-      directory = directory.deletingLastPathComponent().standardizedFileURL
-    }
-  }
-
-  private mutating func load(_ file: URL) throws -> GeneratorConfiguration {
-    if let cached = parsed[file.path] {
-      return cached
-    }
-    let data: Data
-    do {
-      data = try Data(contentsOf: file)
-    } catch {
-      throw GeneratorError("\(file.path): could not be read: \(error.localizedDescription)")
-    }
-    let configuration = try GeneratorConfiguration.parse(data, file: file.path)
-    parsed[file.path] = configuration
-    return configuration
   }
 }

@@ -15,8 +15,36 @@ public struct CodeGenerator {
   /// - Throws: ``GeneratorError`` for an invalid plugin parameter.
   public init(request: Google_Protobuf_Compiler_CodeGeneratorRequest) throws(GeneratorError) {
     self.request = request
-    self.options = try GeneratorOptions(parameter: request.parameter)
-    self.symbols = SymbolTable(files: request.protoFile)
+    var options = try GeneratorOptions(parameter: request.parameter)
+    if let path = options.protoPathModuleMappings {
+      for (protoPath, module) in try ModuleMappingsFile.parse(ModuleMappingsFile.readFile(path)) {
+        try options.addModuleMapping(module: module, protoPath: protoPath)
+      }
+    }
+    self.options = options
+    // Files generated in this run belong to the module being built, even when the mappings list them.
+    let generated = Set(request.fileToGenerate)
+    let mappings = SymbolTable.wellKnownTypeModuleMappings.merging(options.moduleMappings) { _, configured in configured }
+    self.symbols = SymbolTable(files: request.protoFile, moduleMappings: mappings.filter { !generated.contains($0.key) })
+  }
+
+  /// Swift modules to import for the types of `file`'s dependencies, including the files those
+  /// dependencies re-export with `import public`, sorted by name.
+  func importedModules(for file: Google_Protobuf_FileDescriptorProto) -> [String] {
+    let filesByName = Dictionary(request.protoFile.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    var modules: Set<String> = []
+    var visited: Set<String> = []
+    var pending = file.dependency
+    while let name = pending.popLast() {
+      if !visited.insert(name).inserted { continue }
+      if let module = symbols.moduleOfFile[name] { modules.insert(module) }
+      if let dependency = filesByName[name] {
+        pending += dependency.publicDependency.compactMap { index in
+          dependency.dependency.indices.contains(Int(index)) ? dependency.dependency[Int(index)] : nil
+        }
+      }
+    }
+    return modules.sorted()
   }
 
   /// Swift type name of a message or enum, from its fully qualified proto name with or without the
@@ -72,6 +100,9 @@ public struct CodeGenerator {
     if !services.isEmpty {
       p.line("import TandemCore")
     }
+    for module in importedModules(for: file) where module != "TandemProtobuf" && module != "TandemCore" {
+      p.line("import \(module)")
+    }
 
     if options.generateMessages {
       let renderer = MessageRenderer(symbols: symbols, access: access, comments: comments)
@@ -80,6 +111,7 @@ public struct CodeGenerator {
         guard let info = symbols.enumInfo(packagePrefix + enumType.name) else { continue }
         p.line()
         enumRenderer.render(info, sourcePath: [5, Int32(index)], into: &p)
+        renderer.renderJSONEnumConformance(info, into: &p)
       }
       for message in file.messageType {
         guard let info = symbols.message(packagePrefix + message.name) else { continue }
@@ -91,6 +123,8 @@ public struct CodeGenerator {
         p.line()
         try renderer.renderConformance(info, into: &p)
       }
+      try ExtensionRenderer(symbols: symbols, access: access, messageRenderer: renderer, isProto3: file.syntax == "proto3")
+        .renderFile(file, into: &p)
     }
 
     var source = p.output
@@ -101,7 +135,7 @@ public struct CodeGenerator {
   }
 
   func serviceModels(_ file: Google_Protobuf_FileDescriptorProto, comments: CommentTable) throws(GeneratorError) -> [ServiceModel] {
-    let prefix = file.options.hasSwiftPrefix ? file.options.swiftPrefix : Naming.typePrefix(package: file.package)
+    let prefix = Naming.filePrefix(file)
     let packagePrefix = file.package.isEmpty ? "" : file.package + "."
     var models: [ServiceModel] = []
     for (serviceIndex, service) in file.service.enumerated() {
@@ -122,9 +156,14 @@ public struct CodeGenerator {
           outputSwiftType: output, clientStreaming: method.clientStreaming, serverStreaming: method.serverStreaming,
           comments: comments.leading([6, Int32(serviceIndex), 2, Int32(methodIndex)])))
       }
+      // A service whose namespace name is already the Swift name of a message or enum gets the
+      // `Service` suffix, so the enum does not redeclare the type. protoc rejects a message and a
+      // service of one name in one package, but a `swift_prefix` of another file can produce it.
+      var namespace = Naming.safeTypeName(prefix + service.name, suffix: "Service")
+      while symbols.isTypeName(namespace) { namespace += "Service" }
       models.append(ServiceModel(
         protoName: packagePrefix + service.name,
-        swiftNamespace: Naming.safeTypeName(prefix + service.name, suffix: "Service"),
+        swiftNamespace: namespace,
         comments: comments.leading([6, Int32(serviceIndex)]), methods: methods))
     }
     return models

@@ -35,8 +35,15 @@ public struct GeneratorOptions: Sendable, Hashable {
   public var generateServices = true
   /// Default `.fullPath`.
   public var fileNaming: FileNaming = .fullPath
-  /// Path of a module-mappings file; accepted but not yet used.
+  /// Path of a module-mappings file in swift-protobuf's text format (`mapping { module_name: "M"
+  /// proto_file_path: "a/b.proto" }`). Its entries are added to ``moduleMappings`` when the
+  /// generator starts. Relative paths are relative to protoc's working directory.
   public var protoPathModuleMappings: String?
+  /// Swift module of each imported `.proto` path (as protoc names it, for example `a/b.proto`) that
+  /// another module generates. Generated code imports that module and refers to its types as
+  /// `Module.Type`. Set with one `ModuleMapping=Module:a/b.proto` parameter entry per file, or
+  /// through ``protoPathModuleMappings``. Default: empty.
+  public var moduleMappings: [String: String] = [:]
 
   public init() {}
 
@@ -70,12 +77,33 @@ public struct GeneratorOptions: Sendable, Hashable {
         fileNaming = parsed
       case "ProtoPathModuleMappings":
         protoPathModuleMappings = value
+      case "ModuleMapping":
+        guard let colon = value.firstIndex(of: ":"), colon != value.startIndex, value.index(after: colon) != value.endIndex
+        else {
+          throw GeneratorError("invalid value '\(value)' for ModuleMapping: expected Module:path/to/file.proto")
+        }
+        try addModuleMapping(module: String(value[..<colon]), protoPath: String(value[value.index(after: colon)...]))
       default:
         throw GeneratorError(
-          "unknown plugin parameter '\(key)': expected Visibility, Messages, Services, FileNaming or ProtoPathModuleMappings"
+          "unknown plugin parameter '\(key)': expected Visibility, Messages, Services, FileNaming, "
+            + "ProtoPathModuleMappings or ModuleMapping"
         )
       }
     }
+  }
+
+  /// Records that `module` generates `protoPath`.
+  ///
+  /// - Throws: ``GeneratorError`` when `module` is not a Swift identifier or `protoPath` is already
+  ///   mapped to a different module.
+  public mutating func addModuleMapping(module: String, protoPath: String) throws(GeneratorError) {
+    guard Naming.isIdentifier(module) else {
+      throw GeneratorError("invalid module name '\(module)' for \(protoPath): expected a Swift identifier")
+    }
+    if let existing = moduleMappings[protoPath], existing != module {
+      throw GeneratorError("\(protoPath) is mapped to two modules, \(existing) and \(module)")
+    }
+    moduleMappings[protoPath] = module
   }
 
   static func parseBool(_ value: String, key: String) throws(GeneratorError) -> Bool {

@@ -17,12 +17,37 @@ public protocol Message: Sendable, Hashable {
   /// Writes the fields in field-number order, then the unknown fields. Must be called after
   /// ``encodedSize(into:)`` filled the encoder's size cache.
   func encode(to encoder: inout WireEncoder)
+  /// `true` when every proto2 required field of this message, of its sub-messages (singular, repeated,
+  /// map values and oneof members) and of its extension values is set. The default implementation
+  /// returns `true`; generated code overrides it for messages that can reach a required field or an
+  /// extension range.
+  var isInitialized: Bool { get }
+  /// Appends the path of every required field that is not set to `paths`, each starting with
+  /// `prefix`: `id` for a field of this message, `inner.id` for a singular sub-message, `items[2].id`
+  /// for a repeated one, `counts[key].id` for a map value and `(pkg.ext).id` for an extension.
+  /// The default implementation appends nothing.
+  func collectMissingRequiredFields(prefix: String, into paths: inout [String])
 }
 
 extension Message {
+  @inlinable
+  public var isInitialized: Bool { true }
+
+  @inlinable
+  public func collectMissingRequiredFields(prefix: String, into paths: inout [String]) {}
+
+  /// Paths of the required fields that are not set, in the form described by
+  /// ``collectMissingRequiredFields(prefix:into:)``; empty when ``isInitialized`` is `true`.
+  public var missingRequiredFields: [String] {
+    var paths: [String] = []
+    collectMissingRequiredFields(prefix: "", into: &paths)
+    return paths
+  }
+
   /// Decodes a message from the binary wire format.
   ///
-  /// - Throws: ``ProtobufDecodingError`` naming the failure, its byte offset and field path.
+  /// - Throws: ``ProtobufDecodingError`` naming the failure, its byte offset and field path, also
+  ///   when a required field is not set unless ``DecodingOptions/allowPartial`` is `true`.
   @inlinable
   public init(serializedBytes: [UInt8], options: DecodingOptions = DecodingOptions()) throws(ProtobufDecodingError) {
     self.init()
@@ -42,6 +67,10 @@ extension Message {
   }
 
   /// Merges an encoded message into `self` with the rules of ``decodeMessage(from:)``.
+  ///
+  /// - Throws: ``ProtobufDecodingError``; after a successful read also
+  ///   ``ProtobufDecodingError/Kind/missingRequiredFields(paths:)`` when a required field of the merged
+  ///   message is not set and ``DecodingOptions/allowPartial`` is `false`.
   @inlinable
   public mutating func merge(
     serializedBytes: [UInt8],
@@ -66,6 +95,10 @@ extension Message {
   ) throws(ProtobufDecodingError) {
     var decoder = WireDecoder(buffer: serializedBytes, options: options)
     try decodeMessage(from: &decoder)
+    if !options.allowPartial && !isInitialized {
+      throw ProtobufDecodingError(
+        kind: .missingRequiredFields(paths: missingRequiredFields), offset: serializedBytes.count)
+    }
   }
 
   /// Returns the exact encoded size in bytes.
@@ -75,16 +108,22 @@ extension Message {
     return encodedSize(into: &sizes)
   }
 
-  /// Encodes the message in the binary wire format: known fields in field-number order, then the
-  /// unknown fields. Map entries follow the dictionary's iteration order.
+  /// Encodes the message in the binary wire format: known fields and extensions in field-number
+  /// order, then the unknown fields. Map entries follow the dictionary's iteration order.
   ///
-  /// - Throws: ``ProtobufEncodingError`` when the message is larger than 2,147,483,647 bytes.
+  /// - Parameter partial: when `true`, encodes the message even if proto2 required fields are not set.
+  ///   Default `false`.
+  /// - Throws: ``ProtobufEncodingError`` when the message is larger than 2,147,483,647 bytes, or when a
+  ///   required field is not set and `partial` is `false`.
   @inlinable
-  public func serializedBytes() throws(ProtobufEncodingError) -> [UInt8] {
+  public func serializedBytes(partial: Bool = false) throws(ProtobufEncodingError) -> [UInt8] {
+    if !partial && !isInitialized {
+      throw ProtobufEncodingError(kind: .missingRequiredFields(paths: missingRequiredFields))
+    }
     var sizes = SizeCache()
     let size = encodedSize(into: &sizes)
     if size > WireFormat.maxLength {
-      throw ProtobufEncodingError(size: size)
+      throw ProtobufEncodingError(kind: .messageTooLarge(size: size))
     }
     return [UInt8](unsafeUninitializedCapacity: size) { buffer, initializedCount in
       var encoder = WireEncoder(buffer: UnsafeMutableRawBufferPointer(buffer), sizes: sizes)

@@ -24,6 +24,9 @@ public struct ProtobufDecodingError: Error, Sendable, Hashable, CustomStringConv
     case unexpectedEndGroup(fieldNumber: Int)
     /// The input ends while a group is still open.
     case unterminatedGroup(fieldNumber: Int)
+    /// proto2 required fields are not set after the whole input was read. Each path names the field
+    /// from the top-level message down, for example `outer.inner.id` or `items[2].id`.
+    case missingRequiredFields(paths: [String])
   }
 
   public var kind: Kind
@@ -69,20 +72,44 @@ public struct ProtobufDecodingError: Error, Sendable, Hashable, CustomStringConv
       return "end-group tag for field \(number) outside any group \(location)"
     case .unterminatedGroup(let number):
       return "input ends inside group field \(number) \(location)"
+    case .missingRequiredFields(let paths):
+      return "required fields are not set: \(paths.joined(separator: ", ")); "
+        + "decode with DecodingOptions(allowPartial: true) to accept such messages"
     }
   }
 }
 
 /// A message that cannot be encoded.
 public struct ProtobufEncodingError: Error, Sendable, Hashable, CustomStringConvertible {
-  /// Encoded size of the message in bytes.
-  public var size: Int
+  /// The reason the message cannot be encoded.
+  public enum Kind: Sendable, Hashable {
+    /// The encoded message would be larger than 2,147,483,647 bytes (2 GiB - 1). `size` is its size in bytes.
+    case messageTooLarge(size: Int)
+    /// proto2 required fields are not set. Each path names the field from the top-level message down,
+    /// for example `outer.inner.id`.
+    case missingRequiredFields(paths: [String])
+  }
 
-  public init(size: Int) {
-    self.size = size
+  public var kind: Kind
+
+  public init(kind: Kind) {
+    self.kind = kind
+  }
+
+  /// Encoded size in bytes of a message that is too large. It is 0 when ``kind`` is
+  /// ``Kind/missingRequiredFields(paths:)``, because the size pass does not run then.
+  public var size: Int {
+    if case .messageTooLarge(let size) = kind { return size }
+    return 0
   }
 
   public var description: String {
-    "encoded message size \(size) exceeds the protobuf maximum of 2147483647 bytes (2 GiB - 1)"
+    switch kind {
+    case .messageTooLarge(let size):
+      return "encoded message size \(size) exceeds the protobuf maximum of 2147483647 bytes (2 GiB - 1)"
+    case .missingRequiredFields(let paths):
+      return "required fields are not set: \(paths.joined(separator: ", ")); "
+        + "set them or encode with serializedBytes(partial: true)"
+    }
   }
 }

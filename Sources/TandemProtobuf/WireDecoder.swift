@@ -291,6 +291,20 @@ public struct WireDecoder {
     limit = savedLimit
   }
 
+  /// Reads a packed run and calls `body` once per element with the decoder limited to the run.
+  @inlinable
+  public mutating func decodePackedRun(
+    _ body: (inout WireDecoder) throws(ProtobufDecodingError) -> Void
+  ) throws(ProtobufDecodingError) {
+    let length = try decodeLength()
+    let savedLimit = limit
+    limit = position + length
+    while position < limit {
+      try body(&self)
+    }
+    limit = savedLimit
+  }
+
   @inlinable public mutating func decodePackedInt32(into values: inout [Int32]) throws(ProtobufDecodingError) {
     try decodePacked(into: &values) { (d) throws(ProtobufDecodingError) in try d.decodeInt32() }
   }
@@ -494,5 +508,24 @@ public struct WireDecoder {
     groupFieldNumber = savedGroup
     depth -= 1
     currentFieldNumber = fieldNumber
+  }
+}
+
+extension WireDecoder {
+  /// Decodes an occurrence of an extension field of the message named `messageName` whose `tag`
+  /// ``nextTag()`` just returned. With a descriptor for the field in ``DecodingOptions/extensions``
+  /// and a matching wire type, the value merges into `fields`. Any other occurrence is kept in
+  /// `unknownFields` byte for byte.
+  @inlinable
+  public mutating func decodeExtensionField(
+    _ tag: FieldTag, messageName: String, into fields: inout ExtensionFieldSet, unknownFields: inout UnknownFields
+  ) throws(ProtobufDecodingError) {
+    if let descriptor = options.extensions.extensionField(messageName: messageName, fieldNumber: tag.fieldNumber),
+      descriptor.accepts(tag.wireType)
+    {
+      try descriptor.decode(from: &self, tag: tag, into: &fields, unknownFields: &unknownFields)
+    } else {
+      try skipField(tag, into: &unknownFields)
+    }
   }
 }

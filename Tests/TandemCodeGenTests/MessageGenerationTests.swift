@@ -220,7 +220,7 @@ final class MessageGenerationTests: XCTestCase {
     XCTAssertTrue(text.contains("\nimport TandemProtobuf\n"))
     XCTAssertFalse(text.contains("import TandemCore"))
     XCTAssertTrue(text.contains("/// Names that only collide after camel-casing, which proto3 rejects but proto2 allows.\n"))
-    XCTAssertTrue(text.contains("nonisolated extension P2Settings: TandemProtobuf.Message"))
+    XCTAssertTrue(text.contains("nonisolated extension P2Settings: TandemProtobuf.ExtensibleMessage"))
   }
 
   func testProto3OptionalFeatureIsAdvertised() throws {
@@ -312,7 +312,7 @@ final class MessageGenerationTests: XCTestCase {
     let testsRoot = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath().deletingLastPathComponent().deletingLastPathComponent()
     let protos = testsRoot.appendingPathComponent("TandemProtobufTests/Protos")
     let generated = testsRoot.appendingPathComponent("TandemProtobufTests/Generated")
-    for name in ["tandem_test", "tandem_test_proto2"] {
+    for name in ["tandem_test", "tandem_test_proto2", "tandem_test_required", "tandem_test_naming"] {
       let request = try MessageGenerationSupport.makeRequest(
         protos: [name + ".proto"], parameter: "", protoc: protoc(), protosDirectory: protos)
       let response = CodeGenerator.generate(request: request)

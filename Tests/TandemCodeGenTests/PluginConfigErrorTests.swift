@@ -175,6 +175,33 @@ final class PluginConfigErrorTests: XCTestCase {
     XCTAssertTrue(command.contains("--tandem_out=\(Self.root.path)/.build/plugins/outputs/"), String(command))
   }
 
+  func testModuleMappingsReachProtoc() throws {
+    let result = try build(
+      rootConfig: #"{ "moduleMappings": { "Shared": ["s/a.proto", "s/b.proto"], "Other": ["o.proto"] } }"#,
+      arguments: ["-v"]
+    )
+    let command = try XCTUnwrap(
+      result.output.split(separator: "\n").first { $0.contains("--tandem_out=") },
+      "no protoc command in the output:\n\(result.summary)"
+    )
+
+    XCTAssertTrue(
+      command.contains(
+        "FileNaming=PathToUnderscores,ModuleMapping=Other:o.proto,ModuleMapping=Shared:s/a.proto,ModuleMapping=Shared:s/b.proto"),
+      String(command)
+    )
+  }
+
+  func testInvalidModuleMappingFails() throws {
+    let result = try build(rootConfig: #"{ "moduleMappings": { "Not-A-Module": ["a.proto"] } }"#)
+
+    XCTAssertFalse(result.succeeded, result.summary)
+    XCTAssertTrue(
+      result.output.contains("\(Self.rootConfig.path): invalid module name \"Not-A-Module\" in \"moduleMappings\""),
+      result.summary
+    )
+  }
+
   func testNoGenerationSkipsProtoc() throws {
     let result = try build(rootConfig: #"{ "generate": { "messages": false, "services": false } }"#, arguments: ["-v"])
 

@@ -2,6 +2,9 @@ import TandemProtobuf
 import XCTest
 
 final class PresenceAndOneofTests: XCTestCase {
+  /// Proto2's required `id` is left unset in the proto2 inputs below.
+  let allowPartial = DecodingOptions(allowPartial: true)
+
   func testProto3OptionalZeroIsEncoded() throws {
     var message = Tandem_Test_Optionals()
     XCTAssertFalse(message.hasInt32Value)
@@ -105,22 +108,30 @@ final class PresenceAndOneofTests: XCTestCase {
   }
 
   func testProto2ClosedEnumUnknownGoesToUnknownFields() throws {
-    let message = try Tandem_Test2_Proto2(serializedBytes: hex("78 63"))
+    let message = try Tandem_Test2_Proto2(serializedBytes: hex("78 63"), options: allowPartial)
     XCTAssertFalse(message.hasSize)
     XCTAssertEqual(message.unknownFields.bytes, hex("78 63"))
-    XCTAssertBytes(try message.serializedBytes(), "78 63")
+    XCTAssertBytes(try message.serializedBytes(partial: true), "78 63")
+  }
+
+  func testProto2ClosedEnumRepeatedUnknownGoesToUnknownFields() throws {
+    // sizes (field 5, unpacked): SMALL, the undefined 99, LARGE.
+    let message = try Tandem_Test2_Proto2(serializedBytes: hex("28 01 28 63 28 03"), options: allowPartial)
+    XCTAssertEqual(message.sizes, [.small, .large])
+    XCTAssertEqual(message.unknownFields.bytes, hex("28 63"))
+    XCTAssertBytes(try message.serializedBytes(partial: true), "28 01 28 03 28 63")
   }
 
   func testProto2ClosedEnumPackedUnknownSplitsOut() throws {
-    let message = try Tandem_Test2_Proto2(serializedBytes: hex("32 03 01 63 02"))
+    let message = try Tandem_Test2_Proto2(serializedBytes: hex("32 03 01 63 02"), options: allowPartial)
     XCTAssertEqual(message.packedSizes, [.small, .medium])
     XCTAssertEqual(message.unknownFields.bytes, hex("30 63"))
-    XCTAssertBytes(try message.serializedBytes(), "32 02 01 02 30 63")
+    XCTAssertBytes(try message.serializedBytes(partial: true), "32 02 01 02 30 63")
   }
 
   func testProto2RepeatedUnpackedByDefault() throws {
     let message = Tandem_Test2_Proto2.with { $0.unpacked = [1, 2]; $0.packed = [3, 4] }
-    XCTAssertBytes(try message.serializedBytes(), "18 01 18 02 22 02 03 04")
+    XCTAssertBytes(try message.serializedBytes(partial: true), "18 01 18 02 22 02 03 04")
   }
 
   func testProto2GroupsEncodeAndDecode() throws {
@@ -128,13 +139,13 @@ final class PresenceAndOneofTests: XCTestCase {
       $0.data.a = 1
       $0.item = [.with { $0.value = 5 }, .with { $0.value = 6 }]
     }
-    let bytes = try message.serializedBytes()
+    let bytes = try message.serializedBytes(partial: true)
     XCTAssertBytes(bytes, "3B 40 01 3C 53 58 05 54 53 58 06 54")
-    XCTAssertEqual(try Tandem_Test2_Proto2(serializedBytes: bytes), message)
+    XCTAssertEqual(try Tandem_Test2_Proto2(serializedBytes: bytes, options: allowPartial), message)
   }
 
   func testProto2GroupMergesAcrossOccurrences() throws {
-    let message = try Tandem_Test2_Proto2(serializedBytes: hex("3B 40 01 3C 3B 4A 01 78 3C"))
+    let message = try Tandem_Test2_Proto2(serializedBytes: hex("3B 40 01 3C 3B 4A 01 78 3C"), options: allowPartial)
     XCTAssertEqual(message.data.a, 1)
     XCTAssertEqual(message.data.b, "x")
   }
@@ -142,30 +153,34 @@ final class PresenceAndOneofTests: XCTestCase {
   func testProto2RequiredFieldIsPlainPresence() throws {
     var message = Tandem_Test2_Proto2()
     XCTAssertFalse(message.hasID)
+    XCTAssertThrowsError(try message.serializedBytes())
     message.id = 0
     XCTAssertBytes(try message.serializedBytes(), "08 00")
   }
 
   func testProto2ExtensionFieldIsUnknown() throws {
     // Field 150 lies in the extension range 100 to 200; extensions are kept as unknown fields.
-    let message = try Tandem_Test2_Proto2(serializedBytes: hex("B0 09 01"))
+    let message = try Tandem_Test2_Proto2(serializedBytes: hex("B0 09 01"), options: allowPartial)
     XCTAssertEqual(message.unknownFields.bytes, hex("B0 09 01"))
   }
 }
 
 final class ClosedEnumMapTests: XCTestCase {
+  /// Proto2's required `id` is left unset in these inputs.
+  let allowPartial = DecodingOptions(allowPartial: true)
+
   func testKnownValueIsStored() throws {
     // Field 17 entry {1: 3, 2: 1}.
-    let message = try Tandem_Test2_Proto2(serializedBytes: hex("8A 01 04 08 03 10 01"))
+    let message = try Tandem_Test2_Proto2(serializedBytes: hex("8A 01 04 08 03 10 01"), options: allowPartial)
     XCTAssertEqual(message.levels, [3: .one])
-    XCTAssertBytes(try message.serializedBytes(), "8A 01 04 08 03 10 01")
+    XCTAssertBytes(try message.serializedBytes(partial: true), "8A 01 04 08 03 10 01")
   }
 
   func testUnknownValueKeepsWholeEntryAsUnknown() throws {
     // Field 17 entry {1: 3, 2: 5}: 5 is not a Level, so the entry goes to the unknown fields verbatim.
-    let message = try Tandem_Test2_Proto2(serializedBytes: hex("8A 01 04 08 03 10 05"))
+    let message = try Tandem_Test2_Proto2(serializedBytes: hex("8A 01 04 08 03 10 05"), options: allowPartial)
     XCTAssertTrue(message.levels.isEmpty)
     XCTAssertEqual(message.unknownFields.bytes, hex("8A 01 04 08 03 10 05"))
-    XCTAssertBytes(try message.serializedBytes(), "8A 01 04 08 03 10 05")
+    XCTAssertBytes(try message.serializedBytes(partial: true), "8A 01 04 08 03 10 05")
   }
 }

@@ -37,4 +37,22 @@ final class UnknownFieldTests: XCTestCase {
     let message = try Tandem_Test_Scalars(serializedBytes: hex("F8 FF FF FF 0F 00"))
     XCTAssertEqual(message.unknownFields.bytes, hex("F8 FF FF FF 0F 00"))
   }
+
+  func testNestedUnknownGroupsArePreservedVerbatim() throws {
+    // Group 23 holding group 24 holding field 1 = 1, then field 1 = 5 of Scalars after the groups.
+    let input = hex("BB 01 C3 01 08 01 C4 01 BC 01 08 05")
+    let message = try Tandem_Test_Scalars(serializedBytes: input)
+    XCTAssertEqual(message.int32Value, 5)
+    XCTAssertEqual(message.unknownFields.bytes, hex("BB 01 C3 01 08 01 C4 01 BC 01"))
+    XCTAssertBytes(try message.serializedBytes(), "08 05 BB 01 C3 01 08 01 C4 01 BC 01")
+  }
+
+  func testUnknownGroupInsideKnownGroupIsKept() throws {
+    // Proto2's group 7 (Data) contains field a = 1 and an unknown group 30 that Data does not define.
+    let input = hex("08 01 3B 40 01 F3 01 08 02 F4 01 3C")
+    let message = try Tandem_Test2_Proto2(serializedBytes: input)
+    XCTAssertEqual(message.data.a, 1)
+    XCTAssertEqual(message.data.unknownFields.bytes, hex("F3 01 08 02 F4 01"))
+    XCTAssertBytes(try message.serializedBytes(), "08 01 3B 40 01 F3 01 08 02 F4 01 3C")
+  }
 }

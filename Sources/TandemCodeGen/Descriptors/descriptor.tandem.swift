@@ -219,6 +219,7 @@ nonisolated public struct Google_Protobuf_ExtensionRangeOptions: Sendable {
   public var uninterpretedOption: [Google_Protobuf_UninterpretedOption] = []
 
   public var unknownFields = UnknownFields()
+  public var extensionFields = ExtensionFieldSet()
 
   public init() {}
 }
@@ -981,6 +982,7 @@ nonisolated public struct Google_Protobuf_FileOptions: Sendable {
   public var uninterpretedOption: [Google_Protobuf_UninterpretedOption] = []
 
   public var unknownFields = UnknownFields()
+  public var extensionFields = ExtensionFieldSet()
 
   /// Generated classes can be optimized for speed or code size.
   nonisolated public enum OptimizeMode: TandemProtobuf.ProtobufEnum, CaseIterable {
@@ -1123,6 +1125,7 @@ nonisolated public struct Google_Protobuf_MessageOptions: Sendable {
   public var uninterpretedOption: [Google_Protobuf_UninterpretedOption] = []
 
   public var unknownFields = UnknownFields()
+  public var extensionFields = ExtensionFieldSet()
 
   public init() {}
 
@@ -1262,6 +1265,7 @@ nonisolated public struct Google_Protobuf_FieldOptions: Sendable {
   public var uninterpretedOption: [Google_Protobuf_UninterpretedOption] = []
 
   public var unknownFields = UnknownFields()
+  public var extensionFields = ExtensionFieldSet()
 
   nonisolated public enum CType: TandemProtobuf.ProtobufEnum, CaseIterable {
     /// Default mode.
@@ -1339,6 +1343,7 @@ nonisolated public struct Google_Protobuf_OneofOptions: Sendable {
   public var uninterpretedOption: [Google_Protobuf_UninterpretedOption] = []
 
   public var unknownFields = UnknownFields()
+  public var extensionFields = ExtensionFieldSet()
 
   public init() {}
 }
@@ -1372,6 +1377,7 @@ nonisolated public struct Google_Protobuf_EnumOptions: Sendable {
   public var uninterpretedOption: [Google_Protobuf_UninterpretedOption] = []
 
   public var unknownFields = UnknownFields()
+  public var extensionFields = ExtensionFieldSet()
 
   public init() {}
 
@@ -1397,6 +1403,7 @@ nonisolated public struct Google_Protobuf_EnumValueOptions: Sendable {
   public var uninterpretedOption: [Google_Protobuf_UninterpretedOption] = []
 
   public var unknownFields = UnknownFields()
+  public var extensionFields = ExtensionFieldSet()
 
   public init() {}
 
@@ -1421,6 +1428,7 @@ nonisolated public struct Google_Protobuf_ServiceOptions: Sendable {
   public var uninterpretedOption: [Google_Protobuf_UninterpretedOption] = []
 
   public var unknownFields = UnknownFields()
+  public var extensionFields = ExtensionFieldSet()
 
   public init() {}
 
@@ -1454,6 +1462,7 @@ nonisolated public struct Google_Protobuf_MethodOptions: Sendable {
   public var uninterpretedOption: [Google_Protobuf_UninterpretedOption] = []
 
   public var unknownFields = UnknownFields()
+  public var extensionFields = ExtensionFieldSet()
 
   /// Is this method side-effect-free (or safe in HTTP parlance), or idempotent,
   /// or neither? HTTP based RPC implementation may choose GET verb for safe
@@ -1849,6 +1858,56 @@ nonisolated extension Google_Protobuf_FileDescriptorSet: TandemProtobuf.Message 
     encoder.writeRepeatedMessages(self.file, tag: 10)
     encoder.writeUnknownFields(self.unknownFields)
   }
+
+  public var isInitialized: Bool {
+    for value in self.file where !value.isInitialized { return false }
+    return true
+  }
+
+  public func collectMissingRequiredFields(prefix: String, into paths: inout [String]) {
+    for (index, value) in self.file.enumerated() {
+      value.collectMissingRequiredFields(prefix: "\(prefix)file[\(index)].", into: &paths)
+    }
+  }
+}
+
+nonisolated extension Google_Protobuf_FileDescriptorSet: TandemProtobuf.JSONCodableMessage {
+  public func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if !self.file.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("file", protoName: "file")
+      encoder.beginArray()
+      for value in self.file {
+        try encoder.writeMessage(value)
+      }
+      encoder.endArray()
+    }
+    encoder.endObject()
+  }
+
+  public mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "file":
+        try decoder.claimField(1, name: "file", in: &members)
+        if decoder.isNull {
+          self.file = []
+        } else {
+          var values: [Google_Protobuf_FileDescriptorProto] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            var value = Google_Protobuf_FileDescriptorProto()
+            try decoder.decodeMessage(&value)
+            values.append(value)
+          }
+          self.file = values
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
+  }
 }
 
 nonisolated extension Google_Protobuf_FileDescriptorProto: TandemProtobuf.Message {
@@ -1974,6 +2033,257 @@ nonisolated extension Google_Protobuf_FileDescriptorProto: TandemProtobuf.Messag
     }
     encoder.writeUnknownFields(self.unknownFields)
   }
+
+  public var isInitialized: Bool {
+    for value in self.messageType where !value.isInitialized { return false }
+    for value in self.enumType where !value.isInitialized { return false }
+    for value in self.service where !value.isInitialized { return false }
+    for value in self.`extension` where !value.isInitialized { return false }
+    if let value = self._options, !value.isInitialized { return false }
+    return true
+  }
+
+  public func collectMissingRequiredFields(prefix: String, into paths: inout [String]) {
+    for (index, value) in self.messageType.enumerated() {
+      value.collectMissingRequiredFields(prefix: "\(prefix)message_type[\(index)].", into: &paths)
+    }
+    for (index, value) in self.enumType.enumerated() {
+      value.collectMissingRequiredFields(prefix: "\(prefix)enum_type[\(index)].", into: &paths)
+    }
+    for (index, value) in self.service.enumerated() {
+      value.collectMissingRequiredFields(prefix: "\(prefix)service[\(index)].", into: &paths)
+    }
+    for (index, value) in self.`extension`.enumerated() {
+      value.collectMissingRequiredFields(prefix: "\(prefix)extension[\(index)].", into: &paths)
+    }
+    if let value = self._options {
+      value.collectMissingRequiredFields(prefix: prefix + "options.", into: &paths)
+    }
+  }
+}
+
+nonisolated extension Google_Protobuf_FileDescriptorProto: TandemProtobuf.JSONCodableMessage {
+  public func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if self.hasName {
+      encoder.writeFieldName("name", protoName: "name")
+      encoder.writeString(self.name)
+    }
+    if self.hasPackage {
+      encoder.writeFieldName("package", protoName: "package")
+      encoder.writeString(self.`package`)
+    }
+    if !self.dependency.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("dependency", protoName: "dependency")
+      encoder.beginArray()
+      for value in self.dependency {
+        encoder.writeString(value)
+      }
+      encoder.endArray()
+    }
+    if !self.messageType.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("messageType", protoName: "message_type")
+      encoder.beginArray()
+      for value in self.messageType {
+        try encoder.writeMessage(value)
+      }
+      encoder.endArray()
+    }
+    if !self.enumType.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("enumType", protoName: "enum_type")
+      encoder.beginArray()
+      for value in self.enumType {
+        try encoder.writeMessage(value)
+      }
+      encoder.endArray()
+    }
+    if !self.service.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("service", protoName: "service")
+      encoder.beginArray()
+      for value in self.service {
+        try encoder.writeMessage(value)
+      }
+      encoder.endArray()
+    }
+    if !self.`extension`.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("extension", protoName: "extension")
+      encoder.beginArray()
+      for value in self.`extension` {
+        try encoder.writeMessage(value)
+      }
+      encoder.endArray()
+    }
+    if self.hasOptions {
+      encoder.writeFieldName("options", protoName: "options")
+      try encoder.writeMessage(self.options)
+    }
+    if self.hasSourceCodeInfo {
+      encoder.writeFieldName("sourceCodeInfo", protoName: "source_code_info")
+      try encoder.writeMessage(self.sourceCodeInfo)
+    }
+    if !self.publicDependency.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("publicDependency", protoName: "public_dependency")
+      encoder.beginArray()
+      for value in self.publicDependency {
+        encoder.writeInt32(value)
+      }
+      encoder.endArray()
+    }
+    if !self.weakDependency.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("weakDependency", protoName: "weak_dependency")
+      encoder.beginArray()
+      for value in self.weakDependency {
+        encoder.writeInt32(value)
+      }
+      encoder.endArray()
+    }
+    if self.hasSyntax {
+      encoder.writeFieldName("syntax", protoName: "syntax")
+      encoder.writeString(self.syntax)
+    }
+    encoder.endObject()
+  }
+
+  public mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "name":
+        try decoder.claimField(1, name: "name", in: &members)
+        if decoder.isNull {
+          self.clearName()
+        } else {
+          self.name = try decoder.decodeString()
+        }
+      case "package":
+        try decoder.claimField(2, name: "package", in: &members)
+        if decoder.isNull {
+          self.clearPackage()
+        } else {
+          self.`package` = try decoder.decodeString()
+        }
+      case "dependency":
+        try decoder.claimField(3, name: "dependency", in: &members)
+        if decoder.isNull {
+          self.dependency = []
+        } else {
+          var values: [String] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            values.append(try decoder.decodeString())
+          }
+          self.dependency = values
+        }
+      case "messageType", "message_type":
+        try decoder.claimField(4, name: "message_type", in: &members)
+        if decoder.isNull {
+          self.messageType = []
+        } else {
+          var values: [Google_Protobuf_DescriptorProto] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            var value = Google_Protobuf_DescriptorProto()
+            try decoder.decodeMessage(&value)
+            values.append(value)
+          }
+          self.messageType = values
+        }
+      case "enumType", "enum_type":
+        try decoder.claimField(5, name: "enum_type", in: &members)
+        if decoder.isNull {
+          self.enumType = []
+        } else {
+          var values: [Google_Protobuf_EnumDescriptorProto] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            var value = Google_Protobuf_EnumDescriptorProto()
+            try decoder.decodeMessage(&value)
+            values.append(value)
+          }
+          self.enumType = values
+        }
+      case "service":
+        try decoder.claimField(6, name: "service", in: &members)
+        if decoder.isNull {
+          self.service = []
+        } else {
+          var values: [Google_Protobuf_ServiceDescriptorProto] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            var value = Google_Protobuf_ServiceDescriptorProto()
+            try decoder.decodeMessage(&value)
+            values.append(value)
+          }
+          self.service = values
+        }
+      case "extension":
+        try decoder.claimField(7, name: "extension", in: &members)
+        if decoder.isNull {
+          self.`extension` = []
+        } else {
+          var values: [Google_Protobuf_FieldDescriptorProto] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            var value = Google_Protobuf_FieldDescriptorProto()
+            try decoder.decodeMessage(&value)
+            values.append(value)
+          }
+          self.`extension` = values
+        }
+      case "options":
+        try decoder.claimField(8, name: "options", in: &members)
+        if decoder.isNull {
+          self.clearOptions()
+        } else {
+          var value = self.options
+          try decoder.decodeMessage(&value)
+          self.options = value
+        }
+      case "sourceCodeInfo", "source_code_info":
+        try decoder.claimField(9, name: "source_code_info", in: &members)
+        if decoder.isNull {
+          self.clearSourceCodeInfo()
+        } else {
+          var value = self.sourceCodeInfo
+          try decoder.decodeMessage(&value)
+          self.sourceCodeInfo = value
+        }
+      case "publicDependency", "public_dependency":
+        try decoder.claimField(10, name: "public_dependency", in: &members)
+        if decoder.isNull {
+          self.publicDependency = []
+        } else {
+          var values: [Int32] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            values.append(try decoder.decodeInt32())
+          }
+          self.publicDependency = values
+        }
+      case "weakDependency", "weak_dependency":
+        try decoder.claimField(11, name: "weak_dependency", in: &members)
+        if decoder.isNull {
+          self.weakDependency = []
+        } else {
+          var values: [Int32] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            values.append(try decoder.decodeInt32())
+          }
+          self.weakDependency = values
+        }
+      case "syntax":
+        try decoder.claimField(12, name: "syntax", in: &members)
+        if decoder.isNull {
+          self.clearSyntax()
+        } else {
+          self.syntax = try decoder.decodeString()
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
+  }
 }
 
 nonisolated extension Google_Protobuf_DescriptorProto: TandemProtobuf.Message {
@@ -2067,6 +2377,256 @@ nonisolated extension Google_Protobuf_DescriptorProto: TandemProtobuf.Message {
     }
     encoder.writeUnknownFields(self.unknownFields)
   }
+
+  public var isInitialized: Bool {
+    for value in self.field where !value.isInitialized { return false }
+    for value in self.`extension` where !value.isInitialized { return false }
+    for value in self.nestedType where !value.isInitialized { return false }
+    for value in self.enumType where !value.isInitialized { return false }
+    for value in self.extensionRange where !value.isInitialized { return false }
+    for value in self.oneofDecl where !value.isInitialized { return false }
+    if let value = self._options, !value.isInitialized { return false }
+    return true
+  }
+
+  public func collectMissingRequiredFields(prefix: String, into paths: inout [String]) {
+    for (index, value) in self.field.enumerated() {
+      value.collectMissingRequiredFields(prefix: "\(prefix)field[\(index)].", into: &paths)
+    }
+    for (index, value) in self.`extension`.enumerated() {
+      value.collectMissingRequiredFields(prefix: "\(prefix)extension[\(index)].", into: &paths)
+    }
+    for (index, value) in self.nestedType.enumerated() {
+      value.collectMissingRequiredFields(prefix: "\(prefix)nested_type[\(index)].", into: &paths)
+    }
+    for (index, value) in self.enumType.enumerated() {
+      value.collectMissingRequiredFields(prefix: "\(prefix)enum_type[\(index)].", into: &paths)
+    }
+    for (index, value) in self.extensionRange.enumerated() {
+      value.collectMissingRequiredFields(prefix: "\(prefix)extension_range[\(index)].", into: &paths)
+    }
+    for (index, value) in self.oneofDecl.enumerated() {
+      value.collectMissingRequiredFields(prefix: "\(prefix)oneof_decl[\(index)].", into: &paths)
+    }
+    if let value = self._options {
+      value.collectMissingRequiredFields(prefix: prefix + "options.", into: &paths)
+    }
+  }
+}
+
+nonisolated extension Google_Protobuf_DescriptorProto: TandemProtobuf.JSONCodableMessage {
+  public func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if self.hasName {
+      encoder.writeFieldName("name", protoName: "name")
+      encoder.writeString(self.name)
+    }
+    if !self.field.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("field", protoName: "field")
+      encoder.beginArray()
+      for value in self.field {
+        try encoder.writeMessage(value)
+      }
+      encoder.endArray()
+    }
+    if !self.nestedType.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("nestedType", protoName: "nested_type")
+      encoder.beginArray()
+      for value in self.nestedType {
+        try encoder.writeMessage(value)
+      }
+      encoder.endArray()
+    }
+    if !self.enumType.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("enumType", protoName: "enum_type")
+      encoder.beginArray()
+      for value in self.enumType {
+        try encoder.writeMessage(value)
+      }
+      encoder.endArray()
+    }
+    if !self.extensionRange.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("extensionRange", protoName: "extension_range")
+      encoder.beginArray()
+      for value in self.extensionRange {
+        try encoder.writeMessage(value)
+      }
+      encoder.endArray()
+    }
+    if !self.`extension`.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("extension", protoName: "extension")
+      encoder.beginArray()
+      for value in self.`extension` {
+        try encoder.writeMessage(value)
+      }
+      encoder.endArray()
+    }
+    if self.hasOptions {
+      encoder.writeFieldName("options", protoName: "options")
+      try encoder.writeMessage(self.options)
+    }
+    if !self.oneofDecl.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("oneofDecl", protoName: "oneof_decl")
+      encoder.beginArray()
+      for value in self.oneofDecl {
+        try encoder.writeMessage(value)
+      }
+      encoder.endArray()
+    }
+    if !self.reservedRange.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("reservedRange", protoName: "reserved_range")
+      encoder.beginArray()
+      for value in self.reservedRange {
+        try encoder.writeMessage(value)
+      }
+      encoder.endArray()
+    }
+    if !self.reservedName.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("reservedName", protoName: "reserved_name")
+      encoder.beginArray()
+      for value in self.reservedName {
+        encoder.writeString(value)
+      }
+      encoder.endArray()
+    }
+    encoder.endObject()
+  }
+
+  public mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "name":
+        try decoder.claimField(1, name: "name", in: &members)
+        if decoder.isNull {
+          self.clearName()
+        } else {
+          self.name = try decoder.decodeString()
+        }
+      case "field":
+        try decoder.claimField(2, name: "field", in: &members)
+        if decoder.isNull {
+          self.field = []
+        } else {
+          var values: [Google_Protobuf_FieldDescriptorProto] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            var value = Google_Protobuf_FieldDescriptorProto()
+            try decoder.decodeMessage(&value)
+            values.append(value)
+          }
+          self.field = values
+        }
+      case "nestedType", "nested_type":
+        try decoder.claimField(3, name: "nested_type", in: &members)
+        if decoder.isNull {
+          self.nestedType = []
+        } else {
+          var values: [Google_Protobuf_DescriptorProto] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            var value = Google_Protobuf_DescriptorProto()
+            try decoder.decodeMessage(&value)
+            values.append(value)
+          }
+          self.nestedType = values
+        }
+      case "enumType", "enum_type":
+        try decoder.claimField(4, name: "enum_type", in: &members)
+        if decoder.isNull {
+          self.enumType = []
+        } else {
+          var values: [Google_Protobuf_EnumDescriptorProto] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            var value = Google_Protobuf_EnumDescriptorProto()
+            try decoder.decodeMessage(&value)
+            values.append(value)
+          }
+          self.enumType = values
+        }
+      case "extensionRange", "extension_range":
+        try decoder.claimField(5, name: "extension_range", in: &members)
+        if decoder.isNull {
+          self.extensionRange = []
+        } else {
+          var values: [Google_Protobuf_DescriptorProto.ExtensionRange] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            var value = Google_Protobuf_DescriptorProto.ExtensionRange()
+            try decoder.decodeMessage(&value)
+            values.append(value)
+          }
+          self.extensionRange = values
+        }
+      case "extension":
+        try decoder.claimField(6, name: "extension", in: &members)
+        if decoder.isNull {
+          self.`extension` = []
+        } else {
+          var values: [Google_Protobuf_FieldDescriptorProto] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            var value = Google_Protobuf_FieldDescriptorProto()
+            try decoder.decodeMessage(&value)
+            values.append(value)
+          }
+          self.`extension` = values
+        }
+      case "options":
+        try decoder.claimField(7, name: "options", in: &members)
+        if decoder.isNull {
+          self.clearOptions()
+        } else {
+          var value = self.options
+          try decoder.decodeMessage(&value)
+          self.options = value
+        }
+      case "oneofDecl", "oneof_decl":
+        try decoder.claimField(8, name: "oneof_decl", in: &members)
+        if decoder.isNull {
+          self.oneofDecl = []
+        } else {
+          var values: [Google_Protobuf_OneofDescriptorProto] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            var value = Google_Protobuf_OneofDescriptorProto()
+            try decoder.decodeMessage(&value)
+            values.append(value)
+          }
+          self.oneofDecl = values
+        }
+      case "reservedRange", "reserved_range":
+        try decoder.claimField(9, name: "reserved_range", in: &members)
+        if decoder.isNull {
+          self.reservedRange = []
+        } else {
+          var values: [Google_Protobuf_DescriptorProto.ReservedRange] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            var value = Google_Protobuf_DescriptorProto.ReservedRange()
+            try decoder.decodeMessage(&value)
+            values.append(value)
+          }
+          self.reservedRange = values
+        }
+      case "reservedName", "reserved_name":
+        try decoder.claimField(10, name: "reserved_name", in: &members)
+        if decoder.isNull {
+          self.reservedName = []
+        } else {
+          var values: [String] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            values.append(try decoder.decodeString())
+          }
+          self.reservedName = values
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
+  }
 }
 
 nonisolated extension Google_Protobuf_DescriptorProto.ExtensionRange: TandemProtobuf.Message {
@@ -2118,6 +2678,69 @@ nonisolated extension Google_Protobuf_DescriptorProto.ExtensionRange: TandemProt
     }
     encoder.writeUnknownFields(self.unknownFields)
   }
+
+  public var isInitialized: Bool {
+    if let value = self._options, !value.isInitialized { return false }
+    return true
+  }
+
+  public func collectMissingRequiredFields(prefix: String, into paths: inout [String]) {
+    if let value = self._options {
+      value.collectMissingRequiredFields(prefix: prefix + "options.", into: &paths)
+    }
+  }
+}
+
+nonisolated extension Google_Protobuf_DescriptorProto.ExtensionRange: TandemProtobuf.JSONCodableMessage {
+  public func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if self.hasStart {
+      encoder.writeFieldName("start", protoName: "start")
+      encoder.writeInt32(self.start)
+    }
+    if self.hasEnd {
+      encoder.writeFieldName("end", protoName: "end")
+      encoder.writeInt32(self.end)
+    }
+    if self.hasOptions {
+      encoder.writeFieldName("options", protoName: "options")
+      try encoder.writeMessage(self.options)
+    }
+    encoder.endObject()
+  }
+
+  public mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "start":
+        try decoder.claimField(1, name: "start", in: &members)
+        if decoder.isNull {
+          self.clearStart()
+        } else {
+          self.start = try decoder.decodeInt32()
+        }
+      case "end":
+        try decoder.claimField(2, name: "end", in: &members)
+        if decoder.isNull {
+          self.clearEnd()
+        } else {
+          self.end = try decoder.decodeInt32()
+        }
+      case "options":
+        try decoder.claimField(3, name: "options", in: &members)
+        if decoder.isNull {
+          self.clearOptions()
+        } else {
+          var value = self.options
+          try decoder.decodeMessage(&value)
+          self.options = value
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
+  }
 }
 
 nonisolated extension Google_Protobuf_DescriptorProto.ReservedRange: TandemProtobuf.Message {
@@ -2161,7 +2784,46 @@ nonisolated extension Google_Protobuf_DescriptorProto.ReservedRange: TandemProto
   }
 }
 
-nonisolated extension Google_Protobuf_ExtensionRangeOptions: TandemProtobuf.Message {
+nonisolated extension Google_Protobuf_DescriptorProto.ReservedRange: TandemProtobuf.JSONCodableMessage {
+  public func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if self.hasStart {
+      encoder.writeFieldName("start", protoName: "start")
+      encoder.writeInt32(self.start)
+    }
+    if self.hasEnd {
+      encoder.writeFieldName("end", protoName: "end")
+      encoder.writeInt32(self.end)
+    }
+    encoder.endObject()
+  }
+
+  public mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "start":
+        try decoder.claimField(1, name: "start", in: &members)
+        if decoder.isNull {
+          self.clearStart()
+        } else {
+          self.start = try decoder.decodeInt32()
+        }
+      case "end":
+        try decoder.claimField(2, name: "end", in: &members)
+        if decoder.isNull {
+          self.clearEnd()
+        } else {
+          self.end = try decoder.decodeInt32()
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
+  }
+}
+
+nonisolated extension Google_Protobuf_ExtensionRangeOptions: TandemProtobuf.ExtensibleMessage {
   public static let protoMessageName: String = "google.protobuf.ExtensionRangeOptions"
 
   public mutating func decodeMessage(from decoder: inout WireDecoder) throws(ProtobufDecodingError) {
@@ -2171,6 +2833,9 @@ nonisolated extension Google_Protobuf_ExtensionRangeOptions: TandemProtobuf.Mess
         var value = Google_Protobuf_UninterpretedOption()
         try decoder.decodeMessage(&value)
         self.uninterpretedOption.append(value)
+      case 1000..<536870912:
+        try decoder.decodeExtensionField(
+          tag, messageName: Self.protoMessageName, into: &self.extensionFields, unknownFields: &self.unknownFields)
       default:
         try decoder.skipField(tag, into: &self.unknownFields)
       }
@@ -2180,13 +2845,67 @@ nonisolated extension Google_Protobuf_ExtensionRangeOptions: TandemProtobuf.Mess
   public func encodedSize(into sizes: inout SizeCache) -> Int {
     var size = 0
     size += sizes.repeatedMessagesSize(of: self.uninterpretedOption, tagSize: 2)
+    size += self.extensionFields.encodedSize(1000..<536870912, into: &sizes)
     size += self.unknownFields.count
     return size
   }
 
   public func encode(to encoder: inout WireEncoder) {
     encoder.writeRepeatedMessages(self.uninterpretedOption, tag: 7994)
+    self.extensionFields.encode(1000..<536870912, to: &encoder)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public var isInitialized: Bool {
+    for value in self.uninterpretedOption where !value.isInitialized { return false }
+    if !self.extensionFields.isInitialized { return false }
+    return true
+  }
+
+  public func collectMissingRequiredFields(prefix: String, into paths: inout [String]) {
+    for (index, value) in self.uninterpretedOption.enumerated() {
+      value.collectMissingRequiredFields(prefix: "\(prefix)uninterpreted_option[\(index)].", into: &paths)
+    }
+    self.extensionFields.collectMissingRequiredFields(prefix: prefix, into: &paths)
+  }
+}
+
+nonisolated extension Google_Protobuf_ExtensionRangeOptions: TandemProtobuf.JSONCodableMessage {
+  public func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if !self.uninterpretedOption.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("uninterpretedOption", protoName: "uninterpreted_option")
+      encoder.beginArray()
+      for value in self.uninterpretedOption {
+        try encoder.writeMessage(value)
+      }
+      encoder.endArray()
+    }
+    encoder.endObject()
+  }
+
+  public mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "uninterpretedOption", "uninterpreted_option":
+        try decoder.claimField(999, name: "uninterpreted_option", in: &members)
+        if decoder.isNull {
+          self.uninterpretedOption = []
+        } else {
+          var values: [Google_Protobuf_UninterpretedOption] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            var value = Google_Protobuf_UninterpretedOption()
+            try decoder.decodeMessage(&value)
+            values.append(value)
+          }
+          self.uninterpretedOption = values
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
   }
 }
 
@@ -2321,6 +3040,227 @@ nonisolated extension Google_Protobuf_FieldDescriptorProto: TandemProtobuf.Messa
     }
     encoder.writeUnknownFields(self.unknownFields)
   }
+
+  public var isInitialized: Bool {
+    if let value = self._options, !value.isInitialized { return false }
+    return true
+  }
+
+  public func collectMissingRequiredFields(prefix: String, into paths: inout [String]) {
+    if let value = self._options {
+      value.collectMissingRequiredFields(prefix: prefix + "options.", into: &paths)
+    }
+  }
+}
+
+nonisolated extension Google_Protobuf_FieldDescriptorProto: TandemProtobuf.JSONCodableMessage {
+  public func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if self.hasName {
+      encoder.writeFieldName("name", protoName: "name")
+      encoder.writeString(self.name)
+    }
+    if self.hasExtendee {
+      encoder.writeFieldName("extendee", protoName: "extendee")
+      encoder.writeString(self.extendee)
+    }
+    if self.hasNumber {
+      encoder.writeFieldName("number", protoName: "number")
+      encoder.writeInt32(self.number)
+    }
+    if self.hasLabel {
+      encoder.writeFieldName("label", protoName: "label")
+      encoder.writeEnum(self.label)
+    }
+    if self.hasType {
+      encoder.writeFieldName("type", protoName: "type")
+      encoder.writeEnum(self.type)
+    }
+    if self.hasTypeName {
+      encoder.writeFieldName("typeName", protoName: "type_name")
+      encoder.writeString(self.typeName)
+    }
+    if self.hasDefaultValue {
+      encoder.writeFieldName("defaultValue", protoName: "default_value")
+      encoder.writeString(self.defaultValue)
+    }
+    if self.hasOptions {
+      encoder.writeFieldName("options", protoName: "options")
+      try encoder.writeMessage(self.options)
+    }
+    if self.hasOneofIndex {
+      encoder.writeFieldName("oneofIndex", protoName: "oneof_index")
+      encoder.writeInt32(self.oneofIndex)
+    }
+    if self.hasJsonName {
+      encoder.writeFieldName("jsonName", protoName: "json_name")
+      encoder.writeString(self.jsonName)
+    }
+    if self.hasProto3Optional {
+      encoder.writeFieldName("proto3Optional", protoName: "proto3_optional")
+      encoder.writeBool(self.proto3Optional)
+    }
+    encoder.endObject()
+  }
+
+  public mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "name":
+        try decoder.claimField(1, name: "name", in: &members)
+        if decoder.isNull {
+          self.clearName()
+        } else {
+          self.name = try decoder.decodeString()
+        }
+      case "extendee":
+        try decoder.claimField(2, name: "extendee", in: &members)
+        if decoder.isNull {
+          self.clearExtendee()
+        } else {
+          self.extendee = try decoder.decodeString()
+        }
+      case "number":
+        try decoder.claimField(3, name: "number", in: &members)
+        if decoder.isNull {
+          self.clearNumber()
+        } else {
+          self.number = try decoder.decodeInt32()
+        }
+      case "label":
+        try decoder.claimField(4, name: "label", in: &members)
+        if decoder.isNull {
+          self.clearLabel()
+        } else {
+          if let value = try decoder.decodeEnum(Google_Protobuf_FieldDescriptorProto.Label.self) { self.label = value }
+        }
+      case "type":
+        try decoder.claimField(5, name: "type", in: &members)
+        if decoder.isNull {
+          self.clearType()
+        } else {
+          if let value = try decoder.decodeEnum(Google_Protobuf_FieldDescriptorProto.TypeEnum.self) { self.type = value }
+        }
+      case "typeName", "type_name":
+        try decoder.claimField(6, name: "type_name", in: &members)
+        if decoder.isNull {
+          self.clearTypeName()
+        } else {
+          self.typeName = try decoder.decodeString()
+        }
+      case "defaultValue", "default_value":
+        try decoder.claimField(7, name: "default_value", in: &members)
+        if decoder.isNull {
+          self.clearDefaultValue()
+        } else {
+          self.defaultValue = try decoder.decodeString()
+        }
+      case "options":
+        try decoder.claimField(8, name: "options", in: &members)
+        if decoder.isNull {
+          self.clearOptions()
+        } else {
+          var value = self.options
+          try decoder.decodeMessage(&value)
+          self.options = value
+        }
+      case "oneofIndex", "oneof_index":
+        try decoder.claimField(9, name: "oneof_index", in: &members)
+        if decoder.isNull {
+          self.clearOneofIndex()
+        } else {
+          self.oneofIndex = try decoder.decodeInt32()
+        }
+      case "jsonName", "json_name":
+        try decoder.claimField(10, name: "json_name", in: &members)
+        if decoder.isNull {
+          self.clearJsonName()
+        } else {
+          self.jsonName = try decoder.decodeString()
+        }
+      case "proto3Optional", "proto3_optional":
+        try decoder.claimField(17, name: "proto3_optional", in: &members)
+        if decoder.isNull {
+          self.clearProto3Optional()
+        } else {
+          self.proto3Optional = try decoder.decodeBool()
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
+  }
+}
+
+nonisolated extension Google_Protobuf_FieldDescriptorProto.TypeEnum: TandemProtobuf.JSONCodableEnum {
+  public static func _protobufName(ofNumber number: Int32) -> String? {
+    switch number {
+    case 1: return "TYPE_DOUBLE"
+    case 2: return "TYPE_FLOAT"
+    case 3: return "TYPE_INT64"
+    case 4: return "TYPE_UINT64"
+    case 5: return "TYPE_INT32"
+    case 6: return "TYPE_FIXED64"
+    case 7: return "TYPE_FIXED32"
+    case 8: return "TYPE_BOOL"
+    case 9: return "TYPE_STRING"
+    case 10: return "TYPE_GROUP"
+    case 11: return "TYPE_MESSAGE"
+    case 12: return "TYPE_BYTES"
+    case 13: return "TYPE_UINT32"
+    case 14: return "TYPE_ENUM"
+    case 15: return "TYPE_SFIXED32"
+    case 16: return "TYPE_SFIXED64"
+    case 17: return "TYPE_SINT32"
+    case 18: return "TYPE_SINT64"
+    default: return nil
+    }
+  }
+
+  public static func _protobufNumber(ofName name: String) -> Int32? {
+    switch name {
+    case "TYPE_DOUBLE": return 1
+    case "TYPE_FLOAT": return 2
+    case "TYPE_INT64": return 3
+    case "TYPE_UINT64": return 4
+    case "TYPE_INT32": return 5
+    case "TYPE_FIXED64": return 6
+    case "TYPE_FIXED32": return 7
+    case "TYPE_BOOL": return 8
+    case "TYPE_STRING": return 9
+    case "TYPE_GROUP": return 10
+    case "TYPE_MESSAGE": return 11
+    case "TYPE_BYTES": return 12
+    case "TYPE_UINT32": return 13
+    case "TYPE_ENUM": return 14
+    case "TYPE_SFIXED32": return 15
+    case "TYPE_SFIXED64": return 16
+    case "TYPE_SINT32": return 17
+    case "TYPE_SINT64": return 18
+    default: return nil
+    }
+  }
+}
+
+nonisolated extension Google_Protobuf_FieldDescriptorProto.Label: TandemProtobuf.JSONCodableEnum {
+  public static func _protobufName(ofNumber number: Int32) -> String? {
+    switch number {
+    case 1: return "LABEL_OPTIONAL"
+    case 2: return "LABEL_REQUIRED"
+    case 3: return "LABEL_REPEATED"
+    default: return nil
+    }
+  }
+
+  public static func _protobufNumber(ofName name: String) -> Int32? {
+    switch name {
+    case "LABEL_OPTIONAL": return 1
+    case "LABEL_REQUIRED": return 2
+    case "LABEL_REPEATED": return 3
+    default: return nil
+    }
+  }
 }
 
 nonisolated extension Google_Protobuf_OneofDescriptorProto: TandemProtobuf.Message {
@@ -2362,6 +3302,58 @@ nonisolated extension Google_Protobuf_OneofDescriptorProto: TandemProtobuf.Messa
       encoder.writeMessage(self._options!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public var isInitialized: Bool {
+    if let value = self._options, !value.isInitialized { return false }
+    return true
+  }
+
+  public func collectMissingRequiredFields(prefix: String, into paths: inout [String]) {
+    if let value = self._options {
+      value.collectMissingRequiredFields(prefix: prefix + "options.", into: &paths)
+    }
+  }
+}
+
+nonisolated extension Google_Protobuf_OneofDescriptorProto: TandemProtobuf.JSONCodableMessage {
+  public func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if self.hasName {
+      encoder.writeFieldName("name", protoName: "name")
+      encoder.writeString(self.name)
+    }
+    if self.hasOptions {
+      encoder.writeFieldName("options", protoName: "options")
+      try encoder.writeMessage(self.options)
+    }
+    encoder.endObject()
+  }
+
+  public mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "name":
+        try decoder.claimField(1, name: "name", in: &members)
+        if decoder.isNull {
+          self.clearName()
+        } else {
+          self.name = try decoder.decodeString()
+        }
+      case "options":
+        try decoder.claimField(2, name: "options", in: &members)
+        if decoder.isNull {
+          self.clearOptions()
+        } else {
+          var value = self.options
+          try decoder.decodeMessage(&value)
+          self.options = value
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
   }
 }
 
@@ -2426,6 +3418,126 @@ nonisolated extension Google_Protobuf_EnumDescriptorProto: TandemProtobuf.Messag
     }
     encoder.writeUnknownFields(self.unknownFields)
   }
+
+  public var isInitialized: Bool {
+    for value in self.value where !value.isInitialized { return false }
+    if let value = self._options, !value.isInitialized { return false }
+    return true
+  }
+
+  public func collectMissingRequiredFields(prefix: String, into paths: inout [String]) {
+    for (index, value) in self.value.enumerated() {
+      value.collectMissingRequiredFields(prefix: "\(prefix)value[\(index)].", into: &paths)
+    }
+    if let value = self._options {
+      value.collectMissingRequiredFields(prefix: prefix + "options.", into: &paths)
+    }
+  }
+}
+
+nonisolated extension Google_Protobuf_EnumDescriptorProto: TandemProtobuf.JSONCodableMessage {
+  public func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if self.hasName {
+      encoder.writeFieldName("name", protoName: "name")
+      encoder.writeString(self.name)
+    }
+    if !self.value.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("value", protoName: "value")
+      encoder.beginArray()
+      for value in self.value {
+        try encoder.writeMessage(value)
+      }
+      encoder.endArray()
+    }
+    if self.hasOptions {
+      encoder.writeFieldName("options", protoName: "options")
+      try encoder.writeMessage(self.options)
+    }
+    if !self.reservedRange.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("reservedRange", protoName: "reserved_range")
+      encoder.beginArray()
+      for value in self.reservedRange {
+        try encoder.writeMessage(value)
+      }
+      encoder.endArray()
+    }
+    if !self.reservedName.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("reservedName", protoName: "reserved_name")
+      encoder.beginArray()
+      for value in self.reservedName {
+        encoder.writeString(value)
+      }
+      encoder.endArray()
+    }
+    encoder.endObject()
+  }
+
+  public mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "name":
+        try decoder.claimField(1, name: "name", in: &members)
+        if decoder.isNull {
+          self.clearName()
+        } else {
+          self.name = try decoder.decodeString()
+        }
+      case "value":
+        try decoder.claimField(2, name: "value", in: &members)
+        if decoder.isNull {
+          self.value = []
+        } else {
+          var values: [Google_Protobuf_EnumValueDescriptorProto] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            var value = Google_Protobuf_EnumValueDescriptorProto()
+            try decoder.decodeMessage(&value)
+            values.append(value)
+          }
+          self.value = values
+        }
+      case "options":
+        try decoder.claimField(3, name: "options", in: &members)
+        if decoder.isNull {
+          self.clearOptions()
+        } else {
+          var value = self.options
+          try decoder.decodeMessage(&value)
+          self.options = value
+        }
+      case "reservedRange", "reserved_range":
+        try decoder.claimField(4, name: "reserved_range", in: &members)
+        if decoder.isNull {
+          self.reservedRange = []
+        } else {
+          var values: [Google_Protobuf_EnumDescriptorProto.EnumReservedRange] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            var value = Google_Protobuf_EnumDescriptorProto.EnumReservedRange()
+            try decoder.decodeMessage(&value)
+            values.append(value)
+          }
+          self.reservedRange = values
+        }
+      case "reservedName", "reserved_name":
+        try decoder.claimField(5, name: "reserved_name", in: &members)
+        if decoder.isNull {
+          self.reservedName = []
+        } else {
+          var values: [String] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            values.append(try decoder.decodeString())
+          }
+          self.reservedName = values
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
+  }
 }
 
 nonisolated extension Google_Protobuf_EnumDescriptorProto.EnumReservedRange: TandemProtobuf.Message {
@@ -2466,6 +3578,45 @@ nonisolated extension Google_Protobuf_EnumDescriptorProto.EnumReservedRange: Tan
       encoder.writeInt32(self._end!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+}
+
+nonisolated extension Google_Protobuf_EnumDescriptorProto.EnumReservedRange: TandemProtobuf.JSONCodableMessage {
+  public func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if self.hasStart {
+      encoder.writeFieldName("start", protoName: "start")
+      encoder.writeInt32(self.start)
+    }
+    if self.hasEnd {
+      encoder.writeFieldName("end", protoName: "end")
+      encoder.writeInt32(self.end)
+    }
+    encoder.endObject()
+  }
+
+  public mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "start":
+        try decoder.claimField(1, name: "start", in: &members)
+        if decoder.isNull {
+          self.clearStart()
+        } else {
+          self.start = try decoder.decodeInt32()
+        }
+      case "end":
+        try decoder.claimField(2, name: "end", in: &members)
+        if decoder.isNull {
+          self.clearEnd()
+        } else {
+          self.end = try decoder.decodeInt32()
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
   }
 }
 
@@ -2518,6 +3669,69 @@ nonisolated extension Google_Protobuf_EnumValueDescriptorProto: TandemProtobuf.M
     }
     encoder.writeUnknownFields(self.unknownFields)
   }
+
+  public var isInitialized: Bool {
+    if let value = self._options, !value.isInitialized { return false }
+    return true
+  }
+
+  public func collectMissingRequiredFields(prefix: String, into paths: inout [String]) {
+    if let value = self._options {
+      value.collectMissingRequiredFields(prefix: prefix + "options.", into: &paths)
+    }
+  }
+}
+
+nonisolated extension Google_Protobuf_EnumValueDescriptorProto: TandemProtobuf.JSONCodableMessage {
+  public func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if self.hasName {
+      encoder.writeFieldName("name", protoName: "name")
+      encoder.writeString(self.name)
+    }
+    if self.hasNumber {
+      encoder.writeFieldName("number", protoName: "number")
+      encoder.writeInt32(self.number)
+    }
+    if self.hasOptions {
+      encoder.writeFieldName("options", protoName: "options")
+      try encoder.writeMessage(self.options)
+    }
+    encoder.endObject()
+  }
+
+  public mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "name":
+        try decoder.claimField(1, name: "name", in: &members)
+        if decoder.isNull {
+          self.clearName()
+        } else {
+          self.name = try decoder.decodeString()
+        }
+      case "number":
+        try decoder.claimField(2, name: "number", in: &members)
+        if decoder.isNull {
+          self.clearNumber()
+        } else {
+          self.number = try decoder.decodeInt32()
+        }
+      case "options":
+        try decoder.claimField(3, name: "options", in: &members)
+        if decoder.isNull {
+          self.clearOptions()
+        } else {
+          var value = self.options
+          try decoder.decodeMessage(&value)
+          self.options = value
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
+  }
 }
 
 nonisolated extension Google_Protobuf_ServiceDescriptorProto: TandemProtobuf.Message {
@@ -2565,6 +3779,84 @@ nonisolated extension Google_Protobuf_ServiceDescriptorProto: TandemProtobuf.Mes
       encoder.writeMessage(self._options!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public var isInitialized: Bool {
+    for value in self.method where !value.isInitialized { return false }
+    if let value = self._options, !value.isInitialized { return false }
+    return true
+  }
+
+  public func collectMissingRequiredFields(prefix: String, into paths: inout [String]) {
+    for (index, value) in self.method.enumerated() {
+      value.collectMissingRequiredFields(prefix: "\(prefix)method[\(index)].", into: &paths)
+    }
+    if let value = self._options {
+      value.collectMissingRequiredFields(prefix: prefix + "options.", into: &paths)
+    }
+  }
+}
+
+nonisolated extension Google_Protobuf_ServiceDescriptorProto: TandemProtobuf.JSONCodableMessage {
+  public func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if self.hasName {
+      encoder.writeFieldName("name", protoName: "name")
+      encoder.writeString(self.name)
+    }
+    if !self.method.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("method", protoName: "method")
+      encoder.beginArray()
+      for value in self.method {
+        try encoder.writeMessage(value)
+      }
+      encoder.endArray()
+    }
+    if self.hasOptions {
+      encoder.writeFieldName("options", protoName: "options")
+      try encoder.writeMessage(self.options)
+    }
+    encoder.endObject()
+  }
+
+  public mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "name":
+        try decoder.claimField(1, name: "name", in: &members)
+        if decoder.isNull {
+          self.clearName()
+        } else {
+          self.name = try decoder.decodeString()
+        }
+      case "method":
+        try decoder.claimField(2, name: "method", in: &members)
+        if decoder.isNull {
+          self.method = []
+        } else {
+          var values: [Google_Protobuf_MethodDescriptorProto] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            var value = Google_Protobuf_MethodDescriptorProto()
+            try decoder.decodeMessage(&value)
+            values.append(value)
+          }
+          self.method = values
+        }
+      case "options":
+        try decoder.claimField(3, name: "options", in: &members)
+        if decoder.isNull {
+          self.clearOptions()
+        } else {
+          var value = self.options
+          try decoder.decodeMessage(&value)
+          self.options = value
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
   }
 }
 
@@ -2644,9 +3936,105 @@ nonisolated extension Google_Protobuf_MethodDescriptorProto: TandemProtobuf.Mess
     }
     encoder.writeUnknownFields(self.unknownFields)
   }
+
+  public var isInitialized: Bool {
+    if let value = self._options, !value.isInitialized { return false }
+    return true
+  }
+
+  public func collectMissingRequiredFields(prefix: String, into paths: inout [String]) {
+    if let value = self._options {
+      value.collectMissingRequiredFields(prefix: prefix + "options.", into: &paths)
+    }
+  }
 }
 
-nonisolated extension Google_Protobuf_FileOptions: TandemProtobuf.Message {
+nonisolated extension Google_Protobuf_MethodDescriptorProto: TandemProtobuf.JSONCodableMessage {
+  public func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if self.hasName {
+      encoder.writeFieldName("name", protoName: "name")
+      encoder.writeString(self.name)
+    }
+    if self.hasInputType {
+      encoder.writeFieldName("inputType", protoName: "input_type")
+      encoder.writeString(self.inputType)
+    }
+    if self.hasOutputType {
+      encoder.writeFieldName("outputType", protoName: "output_type")
+      encoder.writeString(self.outputType)
+    }
+    if self.hasOptions {
+      encoder.writeFieldName("options", protoName: "options")
+      try encoder.writeMessage(self.options)
+    }
+    if self.hasClientStreaming {
+      encoder.writeFieldName("clientStreaming", protoName: "client_streaming")
+      encoder.writeBool(self.clientStreaming)
+    }
+    if self.hasServerStreaming {
+      encoder.writeFieldName("serverStreaming", protoName: "server_streaming")
+      encoder.writeBool(self.serverStreaming)
+    }
+    encoder.endObject()
+  }
+
+  public mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "name":
+        try decoder.claimField(1, name: "name", in: &members)
+        if decoder.isNull {
+          self.clearName()
+        } else {
+          self.name = try decoder.decodeString()
+        }
+      case "inputType", "input_type":
+        try decoder.claimField(2, name: "input_type", in: &members)
+        if decoder.isNull {
+          self.clearInputType()
+        } else {
+          self.inputType = try decoder.decodeString()
+        }
+      case "outputType", "output_type":
+        try decoder.claimField(3, name: "output_type", in: &members)
+        if decoder.isNull {
+          self.clearOutputType()
+        } else {
+          self.outputType = try decoder.decodeString()
+        }
+      case "options":
+        try decoder.claimField(4, name: "options", in: &members)
+        if decoder.isNull {
+          self.clearOptions()
+        } else {
+          var value = self.options
+          try decoder.decodeMessage(&value)
+          self.options = value
+        }
+      case "clientStreaming", "client_streaming":
+        try decoder.claimField(5, name: "client_streaming", in: &members)
+        if decoder.isNull {
+          self.clearClientStreaming()
+        } else {
+          self.clientStreaming = try decoder.decodeBool()
+        }
+      case "serverStreaming", "server_streaming":
+        try decoder.claimField(6, name: "server_streaming", in: &members)
+        if decoder.isNull {
+          self.clearServerStreaming()
+        } else {
+          self.serverStreaming = try decoder.decodeBool()
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
+  }
+}
+
+nonisolated extension Google_Protobuf_FileOptions: TandemProtobuf.ExtensibleMessage {
   public static let protoMessageName: String = "google.protobuf.FileOptions"
 
   public mutating func decodeMessage(from decoder: inout WireDecoder) throws(ProtobufDecodingError) {
@@ -2701,6 +4089,9 @@ nonisolated extension Google_Protobuf_FileOptions: TandemProtobuf.Message {
         var value = Google_Protobuf_UninterpretedOption()
         try decoder.decodeMessage(&value)
         self.uninterpretedOption.append(value)
+      case 1000..<536870912:
+        try decoder.decodeExtensionField(
+          tag, messageName: Self.protoMessageName, into: &self.extensionFields, unknownFields: &self.unknownFields)
       default:
         try decoder.skipField(tag, into: &self.unknownFields)
       }
@@ -2770,6 +4161,7 @@ nonisolated extension Google_Protobuf_FileOptions: TandemProtobuf.Message {
       size += 2 + WireFormat.stringSize(self._rubyPackage!)
     }
     size += sizes.repeatedMessagesSize(of: self.uninterpretedOption, tagSize: 2)
+    size += self.extensionFields.encodedSize(1000..<536870912, into: &sizes)
     size += self.unknownFields.count
     return size
   }
@@ -2856,11 +4248,304 @@ nonisolated extension Google_Protobuf_FileOptions: TandemProtobuf.Message {
       encoder.writeString(self._rubyPackage!)
     }
     encoder.writeRepeatedMessages(self.uninterpretedOption, tag: 7994)
+    self.extensionFields.encode(1000..<536870912, to: &encoder)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public var isInitialized: Bool {
+    for value in self.uninterpretedOption where !value.isInitialized { return false }
+    if !self.extensionFields.isInitialized { return false }
+    return true
+  }
+
+  public func collectMissingRequiredFields(prefix: String, into paths: inout [String]) {
+    for (index, value) in self.uninterpretedOption.enumerated() {
+      value.collectMissingRequiredFields(prefix: "\(prefix)uninterpreted_option[\(index)].", into: &paths)
+    }
+    self.extensionFields.collectMissingRequiredFields(prefix: prefix, into: &paths)
   }
 }
 
-nonisolated extension Google_Protobuf_MessageOptions: TandemProtobuf.Message {
+nonisolated extension Google_Protobuf_FileOptions: TandemProtobuf.JSONCodableMessage {
+  public func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if self.hasJavaPackage {
+      encoder.writeFieldName("javaPackage", protoName: "java_package")
+      encoder.writeString(self.javaPackage)
+    }
+    if self.hasJavaOuterClassname {
+      encoder.writeFieldName("javaOuterClassname", protoName: "java_outer_classname")
+      encoder.writeString(self.javaOuterClassname)
+    }
+    if self.hasOptimizeFor {
+      encoder.writeFieldName("optimizeFor", protoName: "optimize_for")
+      encoder.writeEnum(self.optimizeFor)
+    }
+    if self.hasJavaMultipleFiles {
+      encoder.writeFieldName("javaMultipleFiles", protoName: "java_multiple_files")
+      encoder.writeBool(self.javaMultipleFiles)
+    }
+    if self.hasGoPackage {
+      encoder.writeFieldName("goPackage", protoName: "go_package")
+      encoder.writeString(self.goPackage)
+    }
+    if self.hasCcGenericServices {
+      encoder.writeFieldName("ccGenericServices", protoName: "cc_generic_services")
+      encoder.writeBool(self.ccGenericServices)
+    }
+    if self.hasJavaGenericServices {
+      encoder.writeFieldName("javaGenericServices", protoName: "java_generic_services")
+      encoder.writeBool(self.javaGenericServices)
+    }
+    if self.hasPyGenericServices {
+      encoder.writeFieldName("pyGenericServices", protoName: "py_generic_services")
+      encoder.writeBool(self.pyGenericServices)
+    }
+    if self.hasJavaGenerateEqualsAndHash {
+      encoder.writeFieldName("javaGenerateEqualsAndHash", protoName: "java_generate_equals_and_hash")
+      encoder.writeBool(self.javaGenerateEqualsAndHash)
+    }
+    if self.hasDeprecated {
+      encoder.writeFieldName("deprecated", protoName: "deprecated")
+      encoder.writeBool(self.deprecated)
+    }
+    if self.hasJavaStringCheckUtf8 {
+      encoder.writeFieldName("javaStringCheckUtf8", protoName: "java_string_check_utf8")
+      encoder.writeBool(self.javaStringCheckUtf8)
+    }
+    if self.hasCcEnableArenas {
+      encoder.writeFieldName("ccEnableArenas", protoName: "cc_enable_arenas")
+      encoder.writeBool(self.ccEnableArenas)
+    }
+    if self.hasObjcClassPrefix {
+      encoder.writeFieldName("objcClassPrefix", protoName: "objc_class_prefix")
+      encoder.writeString(self.objcClassPrefix)
+    }
+    if self.hasCsharpNamespace {
+      encoder.writeFieldName("csharpNamespace", protoName: "csharp_namespace")
+      encoder.writeString(self.csharpNamespace)
+    }
+    if self.hasSwiftPrefix {
+      encoder.writeFieldName("swiftPrefix", protoName: "swift_prefix")
+      encoder.writeString(self.swiftPrefix)
+    }
+    if self.hasPhpClassPrefix {
+      encoder.writeFieldName("phpClassPrefix", protoName: "php_class_prefix")
+      encoder.writeString(self.phpClassPrefix)
+    }
+    if self.hasPhpNamespace {
+      encoder.writeFieldName("phpNamespace", protoName: "php_namespace")
+      encoder.writeString(self.phpNamespace)
+    }
+    if self.hasPhpGenericServices {
+      encoder.writeFieldName("phpGenericServices", protoName: "php_generic_services")
+      encoder.writeBool(self.phpGenericServices)
+    }
+    if self.hasPhpMetadataNamespace {
+      encoder.writeFieldName("phpMetadataNamespace", protoName: "php_metadata_namespace")
+      encoder.writeString(self.phpMetadataNamespace)
+    }
+    if self.hasRubyPackage {
+      encoder.writeFieldName("rubyPackage", protoName: "ruby_package")
+      encoder.writeString(self.rubyPackage)
+    }
+    if !self.uninterpretedOption.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("uninterpretedOption", protoName: "uninterpreted_option")
+      encoder.beginArray()
+      for value in self.uninterpretedOption {
+        try encoder.writeMessage(value)
+      }
+      encoder.endArray()
+    }
+    encoder.endObject()
+  }
+
+  public mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "javaPackage", "java_package":
+        try decoder.claimField(1, name: "java_package", in: &members)
+        if decoder.isNull {
+          self.clearJavaPackage()
+        } else {
+          self.javaPackage = try decoder.decodeString()
+        }
+      case "javaOuterClassname", "java_outer_classname":
+        try decoder.claimField(8, name: "java_outer_classname", in: &members)
+        if decoder.isNull {
+          self.clearJavaOuterClassname()
+        } else {
+          self.javaOuterClassname = try decoder.decodeString()
+        }
+      case "optimizeFor", "optimize_for":
+        try decoder.claimField(9, name: "optimize_for", in: &members)
+        if decoder.isNull {
+          self.clearOptimizeFor()
+        } else {
+          if let value = try decoder.decodeEnum(Google_Protobuf_FileOptions.OptimizeMode.self) { self.optimizeFor = value }
+        }
+      case "javaMultipleFiles", "java_multiple_files":
+        try decoder.claimField(10, name: "java_multiple_files", in: &members)
+        if decoder.isNull {
+          self.clearJavaMultipleFiles()
+        } else {
+          self.javaMultipleFiles = try decoder.decodeBool()
+        }
+      case "goPackage", "go_package":
+        try decoder.claimField(11, name: "go_package", in: &members)
+        if decoder.isNull {
+          self.clearGoPackage()
+        } else {
+          self.goPackage = try decoder.decodeString()
+        }
+      case "ccGenericServices", "cc_generic_services":
+        try decoder.claimField(16, name: "cc_generic_services", in: &members)
+        if decoder.isNull {
+          self.clearCcGenericServices()
+        } else {
+          self.ccGenericServices = try decoder.decodeBool()
+        }
+      case "javaGenericServices", "java_generic_services":
+        try decoder.claimField(17, name: "java_generic_services", in: &members)
+        if decoder.isNull {
+          self.clearJavaGenericServices()
+        } else {
+          self.javaGenericServices = try decoder.decodeBool()
+        }
+      case "pyGenericServices", "py_generic_services":
+        try decoder.claimField(18, name: "py_generic_services", in: &members)
+        if decoder.isNull {
+          self.clearPyGenericServices()
+        } else {
+          self.pyGenericServices = try decoder.decodeBool()
+        }
+      case "javaGenerateEqualsAndHash", "java_generate_equals_and_hash":
+        try decoder.claimField(20, name: "java_generate_equals_and_hash", in: &members)
+        if decoder.isNull {
+          self.clearJavaGenerateEqualsAndHash()
+        } else {
+          self.javaGenerateEqualsAndHash = try decoder.decodeBool()
+        }
+      case "deprecated":
+        try decoder.claimField(23, name: "deprecated", in: &members)
+        if decoder.isNull {
+          self.clearDeprecated()
+        } else {
+          self.deprecated = try decoder.decodeBool()
+        }
+      case "javaStringCheckUtf8", "java_string_check_utf8":
+        try decoder.claimField(27, name: "java_string_check_utf8", in: &members)
+        if decoder.isNull {
+          self.clearJavaStringCheckUtf8()
+        } else {
+          self.javaStringCheckUtf8 = try decoder.decodeBool()
+        }
+      case "ccEnableArenas", "cc_enable_arenas":
+        try decoder.claimField(31, name: "cc_enable_arenas", in: &members)
+        if decoder.isNull {
+          self.clearCcEnableArenas()
+        } else {
+          self.ccEnableArenas = try decoder.decodeBool()
+        }
+      case "objcClassPrefix", "objc_class_prefix":
+        try decoder.claimField(36, name: "objc_class_prefix", in: &members)
+        if decoder.isNull {
+          self.clearObjcClassPrefix()
+        } else {
+          self.objcClassPrefix = try decoder.decodeString()
+        }
+      case "csharpNamespace", "csharp_namespace":
+        try decoder.claimField(37, name: "csharp_namespace", in: &members)
+        if decoder.isNull {
+          self.clearCsharpNamespace()
+        } else {
+          self.csharpNamespace = try decoder.decodeString()
+        }
+      case "swiftPrefix", "swift_prefix":
+        try decoder.claimField(39, name: "swift_prefix", in: &members)
+        if decoder.isNull {
+          self.clearSwiftPrefix()
+        } else {
+          self.swiftPrefix = try decoder.decodeString()
+        }
+      case "phpClassPrefix", "php_class_prefix":
+        try decoder.claimField(40, name: "php_class_prefix", in: &members)
+        if decoder.isNull {
+          self.clearPhpClassPrefix()
+        } else {
+          self.phpClassPrefix = try decoder.decodeString()
+        }
+      case "phpNamespace", "php_namespace":
+        try decoder.claimField(41, name: "php_namespace", in: &members)
+        if decoder.isNull {
+          self.clearPhpNamespace()
+        } else {
+          self.phpNamespace = try decoder.decodeString()
+        }
+      case "phpGenericServices", "php_generic_services":
+        try decoder.claimField(42, name: "php_generic_services", in: &members)
+        if decoder.isNull {
+          self.clearPhpGenericServices()
+        } else {
+          self.phpGenericServices = try decoder.decodeBool()
+        }
+      case "phpMetadataNamespace", "php_metadata_namespace":
+        try decoder.claimField(44, name: "php_metadata_namespace", in: &members)
+        if decoder.isNull {
+          self.clearPhpMetadataNamespace()
+        } else {
+          self.phpMetadataNamespace = try decoder.decodeString()
+        }
+      case "rubyPackage", "ruby_package":
+        try decoder.claimField(45, name: "ruby_package", in: &members)
+        if decoder.isNull {
+          self.clearRubyPackage()
+        } else {
+          self.rubyPackage = try decoder.decodeString()
+        }
+      case "uninterpretedOption", "uninterpreted_option":
+        try decoder.claimField(999, name: "uninterpreted_option", in: &members)
+        if decoder.isNull {
+          self.uninterpretedOption = []
+        } else {
+          var values: [Google_Protobuf_UninterpretedOption] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            var value = Google_Protobuf_UninterpretedOption()
+            try decoder.decodeMessage(&value)
+            values.append(value)
+          }
+          self.uninterpretedOption = values
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
+  }
+}
+
+nonisolated extension Google_Protobuf_FileOptions.OptimizeMode: TandemProtobuf.JSONCodableEnum {
+  public static func _protobufName(ofNumber number: Int32) -> String? {
+    switch number {
+    case 1: return "SPEED"
+    case 2: return "CODE_SIZE"
+    case 3: return "LITE_RUNTIME"
+    default: return nil
+    }
+  }
+
+  public static func _protobufNumber(ofName name: String) -> Int32? {
+    switch name {
+    case "SPEED": return 1
+    case "CODE_SIZE": return 2
+    case "LITE_RUNTIME": return 3
+    default: return nil
+    }
+  }
+}
+
+nonisolated extension Google_Protobuf_MessageOptions: TandemProtobuf.ExtensibleMessage {
   public static let protoMessageName: String = "google.protobuf.MessageOptions"
 
   public mutating func decodeMessage(from decoder: inout WireDecoder) throws(ProtobufDecodingError) {
@@ -2878,6 +4563,9 @@ nonisolated extension Google_Protobuf_MessageOptions: TandemProtobuf.Message {
         var value = Google_Protobuf_UninterpretedOption()
         try decoder.decodeMessage(&value)
         self.uninterpretedOption.append(value)
+      case 1000..<536870912:
+        try decoder.decodeExtensionField(
+          tag, messageName: Self.protoMessageName, into: &self.extensionFields, unknownFields: &self.unknownFields)
       default:
         try decoder.skipField(tag, into: &self.unknownFields)
       }
@@ -2899,6 +4587,7 @@ nonisolated extension Google_Protobuf_MessageOptions: TandemProtobuf.Message {
       size += 1 + 1
     }
     size += sizes.repeatedMessagesSize(of: self.uninterpretedOption, tagSize: 2)
+    size += self.extensionFields.encodedSize(1000..<536870912, into: &sizes)
     size += self.unknownFields.count
     return size
   }
@@ -2921,11 +4610,108 @@ nonisolated extension Google_Protobuf_MessageOptions: TandemProtobuf.Message {
       encoder.writeBool(self._mapEntry!)
     }
     encoder.writeRepeatedMessages(self.uninterpretedOption, tag: 7994)
+    self.extensionFields.encode(1000..<536870912, to: &encoder)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public var isInitialized: Bool {
+    for value in self.uninterpretedOption where !value.isInitialized { return false }
+    if !self.extensionFields.isInitialized { return false }
+    return true
+  }
+
+  public func collectMissingRequiredFields(prefix: String, into paths: inout [String]) {
+    for (index, value) in self.uninterpretedOption.enumerated() {
+      value.collectMissingRequiredFields(prefix: "\(prefix)uninterpreted_option[\(index)].", into: &paths)
+    }
+    self.extensionFields.collectMissingRequiredFields(prefix: prefix, into: &paths)
   }
 }
 
-nonisolated extension Google_Protobuf_FieldOptions: TandemProtobuf.Message {
+nonisolated extension Google_Protobuf_MessageOptions: TandemProtobuf.JSONCodableMessage {
+  public func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if self.hasMessageSetWireFormat {
+      encoder.writeFieldName("messageSetWireFormat", protoName: "message_set_wire_format")
+      encoder.writeBool(self.messageSetWireFormat)
+    }
+    if self.hasNoStandardDescriptorAccessor {
+      encoder.writeFieldName("noStandardDescriptorAccessor", protoName: "no_standard_descriptor_accessor")
+      encoder.writeBool(self.noStandardDescriptorAccessor)
+    }
+    if self.hasDeprecated {
+      encoder.writeFieldName("deprecated", protoName: "deprecated")
+      encoder.writeBool(self.deprecated)
+    }
+    if self.hasMapEntry {
+      encoder.writeFieldName("mapEntry", protoName: "map_entry")
+      encoder.writeBool(self.mapEntry)
+    }
+    if !self.uninterpretedOption.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("uninterpretedOption", protoName: "uninterpreted_option")
+      encoder.beginArray()
+      for value in self.uninterpretedOption {
+        try encoder.writeMessage(value)
+      }
+      encoder.endArray()
+    }
+    encoder.endObject()
+  }
+
+  public mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "messageSetWireFormat", "message_set_wire_format":
+        try decoder.claimField(1, name: "message_set_wire_format", in: &members)
+        if decoder.isNull {
+          self.clearMessageSetWireFormat()
+        } else {
+          self.messageSetWireFormat = try decoder.decodeBool()
+        }
+      case "noStandardDescriptorAccessor", "no_standard_descriptor_accessor":
+        try decoder.claimField(2, name: "no_standard_descriptor_accessor", in: &members)
+        if decoder.isNull {
+          self.clearNoStandardDescriptorAccessor()
+        } else {
+          self.noStandardDescriptorAccessor = try decoder.decodeBool()
+        }
+      case "deprecated":
+        try decoder.claimField(3, name: "deprecated", in: &members)
+        if decoder.isNull {
+          self.clearDeprecated()
+        } else {
+          self.deprecated = try decoder.decodeBool()
+        }
+      case "mapEntry", "map_entry":
+        try decoder.claimField(7, name: "map_entry", in: &members)
+        if decoder.isNull {
+          self.clearMapEntry()
+        } else {
+          self.mapEntry = try decoder.decodeBool()
+        }
+      case "uninterpretedOption", "uninterpreted_option":
+        try decoder.claimField(999, name: "uninterpreted_option", in: &members)
+        if decoder.isNull {
+          self.uninterpretedOption = []
+        } else {
+          var values: [Google_Protobuf_UninterpretedOption] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            var value = Google_Protobuf_UninterpretedOption()
+            try decoder.decodeMessage(&value)
+            values.append(value)
+          }
+          self.uninterpretedOption = values
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
+  }
+}
+
+nonisolated extension Google_Protobuf_FieldOptions: TandemProtobuf.ExtensibleMessage {
   public static let protoMessageName: String = "google.protobuf.FieldOptions"
 
   public mutating func decodeMessage(from decoder: inout WireDecoder) throws(ProtobufDecodingError) {
@@ -2959,6 +4745,9 @@ nonisolated extension Google_Protobuf_FieldOptions: TandemProtobuf.Message {
         var value = Google_Protobuf_UninterpretedOption()
         try decoder.decodeMessage(&value)
         self.uninterpretedOption.append(value)
+      case 1000..<536870912:
+        try decoder.decodeExtensionField(
+          tag, messageName: Self.protoMessageName, into: &self.extensionFields, unknownFields: &self.unknownFields)
       default:
         try decoder.skipField(tag, into: &self.unknownFields)
       }
@@ -2989,6 +4778,7 @@ nonisolated extension Google_Protobuf_FieldOptions: TandemProtobuf.Message {
       size += 1 + 1
     }
     size += sizes.repeatedMessagesSize(of: self.uninterpretedOption, tagSize: 2)
+    size += self.extensionFields.encodedSize(1000..<536870912, into: &sizes)
     size += self.unknownFields.count
     return size
   }
@@ -3023,11 +4813,181 @@ nonisolated extension Google_Protobuf_FieldOptions: TandemProtobuf.Message {
       encoder.writeBool(self._unverifiedLazy!)
     }
     encoder.writeRepeatedMessages(self.uninterpretedOption, tag: 7994)
+    self.extensionFields.encode(1000..<536870912, to: &encoder)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public var isInitialized: Bool {
+    for value in self.uninterpretedOption where !value.isInitialized { return false }
+    if !self.extensionFields.isInitialized { return false }
+    return true
+  }
+
+  public func collectMissingRequiredFields(prefix: String, into paths: inout [String]) {
+    for (index, value) in self.uninterpretedOption.enumerated() {
+      value.collectMissingRequiredFields(prefix: "\(prefix)uninterpreted_option[\(index)].", into: &paths)
+    }
+    self.extensionFields.collectMissingRequiredFields(prefix: prefix, into: &paths)
   }
 }
 
-nonisolated extension Google_Protobuf_OneofOptions: TandemProtobuf.Message {
+nonisolated extension Google_Protobuf_FieldOptions: TandemProtobuf.JSONCodableMessage {
+  public func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if self.hasCtype {
+      encoder.writeFieldName("ctype", protoName: "ctype")
+      encoder.writeEnum(self.ctype)
+    }
+    if self.hasPacked {
+      encoder.writeFieldName("packed", protoName: "packed")
+      encoder.writeBool(self.packed)
+    }
+    if self.hasDeprecated {
+      encoder.writeFieldName("deprecated", protoName: "deprecated")
+      encoder.writeBool(self.deprecated)
+    }
+    if self.hasLazy {
+      encoder.writeFieldName("lazy", protoName: "lazy")
+      encoder.writeBool(self.lazy)
+    }
+    if self.hasJstype {
+      encoder.writeFieldName("jstype", protoName: "jstype")
+      encoder.writeEnum(self.jstype)
+    }
+    if self.hasWeak {
+      encoder.writeFieldName("weak", protoName: "weak")
+      encoder.writeBool(self.weak)
+    }
+    if self.hasUnverifiedLazy {
+      encoder.writeFieldName("unverifiedLazy", protoName: "unverified_lazy")
+      encoder.writeBool(self.unverifiedLazy)
+    }
+    if !self.uninterpretedOption.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("uninterpretedOption", protoName: "uninterpreted_option")
+      encoder.beginArray()
+      for value in self.uninterpretedOption {
+        try encoder.writeMessage(value)
+      }
+      encoder.endArray()
+    }
+    encoder.endObject()
+  }
+
+  public mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "ctype":
+        try decoder.claimField(1, name: "ctype", in: &members)
+        if decoder.isNull {
+          self.clearCtype()
+        } else {
+          if let value = try decoder.decodeEnum(Google_Protobuf_FieldOptions.CType.self) { self.ctype = value }
+        }
+      case "packed":
+        try decoder.claimField(2, name: "packed", in: &members)
+        if decoder.isNull {
+          self.clearPacked()
+        } else {
+          self.packed = try decoder.decodeBool()
+        }
+      case "deprecated":
+        try decoder.claimField(3, name: "deprecated", in: &members)
+        if decoder.isNull {
+          self.clearDeprecated()
+        } else {
+          self.deprecated = try decoder.decodeBool()
+        }
+      case "lazy":
+        try decoder.claimField(5, name: "lazy", in: &members)
+        if decoder.isNull {
+          self.clearLazy()
+        } else {
+          self.lazy = try decoder.decodeBool()
+        }
+      case "jstype":
+        try decoder.claimField(6, name: "jstype", in: &members)
+        if decoder.isNull {
+          self.clearJstype()
+        } else {
+          if let value = try decoder.decodeEnum(Google_Protobuf_FieldOptions.JSType.self) { self.jstype = value }
+        }
+      case "weak":
+        try decoder.claimField(10, name: "weak", in: &members)
+        if decoder.isNull {
+          self.clearWeak()
+        } else {
+          self.weak = try decoder.decodeBool()
+        }
+      case "unverifiedLazy", "unverified_lazy":
+        try decoder.claimField(15, name: "unverified_lazy", in: &members)
+        if decoder.isNull {
+          self.clearUnverifiedLazy()
+        } else {
+          self.unverifiedLazy = try decoder.decodeBool()
+        }
+      case "uninterpretedOption", "uninterpreted_option":
+        try decoder.claimField(999, name: "uninterpreted_option", in: &members)
+        if decoder.isNull {
+          self.uninterpretedOption = []
+        } else {
+          var values: [Google_Protobuf_UninterpretedOption] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            var value = Google_Protobuf_UninterpretedOption()
+            try decoder.decodeMessage(&value)
+            values.append(value)
+          }
+          self.uninterpretedOption = values
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
+  }
+}
+
+nonisolated extension Google_Protobuf_FieldOptions.CType: TandemProtobuf.JSONCodableEnum {
+  public static func _protobufName(ofNumber number: Int32) -> String? {
+    switch number {
+    case 0: return "STRING"
+    case 1: return "CORD"
+    case 2: return "STRING_PIECE"
+    default: return nil
+    }
+  }
+
+  public static func _protobufNumber(ofName name: String) -> Int32? {
+    switch name {
+    case "STRING": return 0
+    case "CORD": return 1
+    case "STRING_PIECE": return 2
+    default: return nil
+    }
+  }
+}
+
+nonisolated extension Google_Protobuf_FieldOptions.JSType: TandemProtobuf.JSONCodableEnum {
+  public static func _protobufName(ofNumber number: Int32) -> String? {
+    switch number {
+    case 0: return "JS_NORMAL"
+    case 1: return "JS_STRING"
+    case 2: return "JS_NUMBER"
+    default: return nil
+    }
+  }
+
+  public static func _protobufNumber(ofName name: String) -> Int32? {
+    switch name {
+    case "JS_NORMAL": return 0
+    case "JS_STRING": return 1
+    case "JS_NUMBER": return 2
+    default: return nil
+    }
+  }
+}
+
+nonisolated extension Google_Protobuf_OneofOptions: TandemProtobuf.ExtensibleMessage {
   public static let protoMessageName: String = "google.protobuf.OneofOptions"
 
   public mutating func decodeMessage(from decoder: inout WireDecoder) throws(ProtobufDecodingError) {
@@ -3037,6 +4997,9 @@ nonisolated extension Google_Protobuf_OneofOptions: TandemProtobuf.Message {
         var value = Google_Protobuf_UninterpretedOption()
         try decoder.decodeMessage(&value)
         self.uninterpretedOption.append(value)
+      case 1000..<536870912:
+        try decoder.decodeExtensionField(
+          tag, messageName: Self.protoMessageName, into: &self.extensionFields, unknownFields: &self.unknownFields)
       default:
         try decoder.skipField(tag, into: &self.unknownFields)
       }
@@ -3046,17 +5009,71 @@ nonisolated extension Google_Protobuf_OneofOptions: TandemProtobuf.Message {
   public func encodedSize(into sizes: inout SizeCache) -> Int {
     var size = 0
     size += sizes.repeatedMessagesSize(of: self.uninterpretedOption, tagSize: 2)
+    size += self.extensionFields.encodedSize(1000..<536870912, into: &sizes)
     size += self.unknownFields.count
     return size
   }
 
   public func encode(to encoder: inout WireEncoder) {
     encoder.writeRepeatedMessages(self.uninterpretedOption, tag: 7994)
+    self.extensionFields.encode(1000..<536870912, to: &encoder)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public var isInitialized: Bool {
+    for value in self.uninterpretedOption where !value.isInitialized { return false }
+    if !self.extensionFields.isInitialized { return false }
+    return true
+  }
+
+  public func collectMissingRequiredFields(prefix: String, into paths: inout [String]) {
+    for (index, value) in self.uninterpretedOption.enumerated() {
+      value.collectMissingRequiredFields(prefix: "\(prefix)uninterpreted_option[\(index)].", into: &paths)
+    }
+    self.extensionFields.collectMissingRequiredFields(prefix: prefix, into: &paths)
   }
 }
 
-nonisolated extension Google_Protobuf_EnumOptions: TandemProtobuf.Message {
+nonisolated extension Google_Protobuf_OneofOptions: TandemProtobuf.JSONCodableMessage {
+  public func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if !self.uninterpretedOption.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("uninterpretedOption", protoName: "uninterpreted_option")
+      encoder.beginArray()
+      for value in self.uninterpretedOption {
+        try encoder.writeMessage(value)
+      }
+      encoder.endArray()
+    }
+    encoder.endObject()
+  }
+
+  public mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "uninterpretedOption", "uninterpreted_option":
+        try decoder.claimField(999, name: "uninterpreted_option", in: &members)
+        if decoder.isNull {
+          self.uninterpretedOption = []
+        } else {
+          var values: [Google_Protobuf_UninterpretedOption] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            var value = Google_Protobuf_UninterpretedOption()
+            try decoder.decodeMessage(&value)
+            values.append(value)
+          }
+          self.uninterpretedOption = values
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
+  }
+}
+
+nonisolated extension Google_Protobuf_EnumOptions: TandemProtobuf.ExtensibleMessage {
   public static let protoMessageName: String = "google.protobuf.EnumOptions"
 
   public mutating func decodeMessage(from decoder: inout WireDecoder) throws(ProtobufDecodingError) {
@@ -3070,6 +5087,9 @@ nonisolated extension Google_Protobuf_EnumOptions: TandemProtobuf.Message {
         var value = Google_Protobuf_UninterpretedOption()
         try decoder.decodeMessage(&value)
         self.uninterpretedOption.append(value)
+      case 1000..<536870912:
+        try decoder.decodeExtensionField(
+          tag, messageName: Self.protoMessageName, into: &self.extensionFields, unknownFields: &self.unknownFields)
       default:
         try decoder.skipField(tag, into: &self.unknownFields)
       }
@@ -3085,6 +5105,7 @@ nonisolated extension Google_Protobuf_EnumOptions: TandemProtobuf.Message {
       size += 1 + 1
     }
     size += sizes.repeatedMessagesSize(of: self.uninterpretedOption, tagSize: 2)
+    size += self.extensionFields.encodedSize(1000..<536870912, into: &sizes)
     size += self.unknownFields.count
     return size
   }
@@ -3099,11 +5120,86 @@ nonisolated extension Google_Protobuf_EnumOptions: TandemProtobuf.Message {
       encoder.writeBool(self._deprecated!)
     }
     encoder.writeRepeatedMessages(self.uninterpretedOption, tag: 7994)
+    self.extensionFields.encode(1000..<536870912, to: &encoder)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public var isInitialized: Bool {
+    for value in self.uninterpretedOption where !value.isInitialized { return false }
+    if !self.extensionFields.isInitialized { return false }
+    return true
+  }
+
+  public func collectMissingRequiredFields(prefix: String, into paths: inout [String]) {
+    for (index, value) in self.uninterpretedOption.enumerated() {
+      value.collectMissingRequiredFields(prefix: "\(prefix)uninterpreted_option[\(index)].", into: &paths)
+    }
+    self.extensionFields.collectMissingRequiredFields(prefix: prefix, into: &paths)
   }
 }
 
-nonisolated extension Google_Protobuf_EnumValueOptions: TandemProtobuf.Message {
+nonisolated extension Google_Protobuf_EnumOptions: TandemProtobuf.JSONCodableMessage {
+  public func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if self.hasAllowAlias {
+      encoder.writeFieldName("allowAlias", protoName: "allow_alias")
+      encoder.writeBool(self.allowAlias)
+    }
+    if self.hasDeprecated {
+      encoder.writeFieldName("deprecated", protoName: "deprecated")
+      encoder.writeBool(self.deprecated)
+    }
+    if !self.uninterpretedOption.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("uninterpretedOption", protoName: "uninterpreted_option")
+      encoder.beginArray()
+      for value in self.uninterpretedOption {
+        try encoder.writeMessage(value)
+      }
+      encoder.endArray()
+    }
+    encoder.endObject()
+  }
+
+  public mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "allowAlias", "allow_alias":
+        try decoder.claimField(2, name: "allow_alias", in: &members)
+        if decoder.isNull {
+          self.clearAllowAlias()
+        } else {
+          self.allowAlias = try decoder.decodeBool()
+        }
+      case "deprecated":
+        try decoder.claimField(3, name: "deprecated", in: &members)
+        if decoder.isNull {
+          self.clearDeprecated()
+        } else {
+          self.deprecated = try decoder.decodeBool()
+        }
+      case "uninterpretedOption", "uninterpreted_option":
+        try decoder.claimField(999, name: "uninterpreted_option", in: &members)
+        if decoder.isNull {
+          self.uninterpretedOption = []
+        } else {
+          var values: [Google_Protobuf_UninterpretedOption] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            var value = Google_Protobuf_UninterpretedOption()
+            try decoder.decodeMessage(&value)
+            values.append(value)
+          }
+          self.uninterpretedOption = values
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
+  }
+}
+
+nonisolated extension Google_Protobuf_EnumValueOptions: TandemProtobuf.ExtensibleMessage {
   public static let protoMessageName: String = "google.protobuf.EnumValueOptions"
 
   public mutating func decodeMessage(from decoder: inout WireDecoder) throws(ProtobufDecodingError) {
@@ -3115,6 +5211,9 @@ nonisolated extension Google_Protobuf_EnumValueOptions: TandemProtobuf.Message {
         var value = Google_Protobuf_UninterpretedOption()
         try decoder.decodeMessage(&value)
         self.uninterpretedOption.append(value)
+      case 1000..<536870912:
+        try decoder.decodeExtensionField(
+          tag, messageName: Self.protoMessageName, into: &self.extensionFields, unknownFields: &self.unknownFields)
       default:
         try decoder.skipField(tag, into: &self.unknownFields)
       }
@@ -3127,6 +5226,7 @@ nonisolated extension Google_Protobuf_EnumValueOptions: TandemProtobuf.Message {
       size += 1 + 1
     }
     size += sizes.repeatedMessagesSize(of: self.uninterpretedOption, tagSize: 2)
+    size += self.extensionFields.encodedSize(1000..<536870912, into: &sizes)
     size += self.unknownFields.count
     return size
   }
@@ -3137,11 +5237,75 @@ nonisolated extension Google_Protobuf_EnumValueOptions: TandemProtobuf.Message {
       encoder.writeBool(self._deprecated!)
     }
     encoder.writeRepeatedMessages(self.uninterpretedOption, tag: 7994)
+    self.extensionFields.encode(1000..<536870912, to: &encoder)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public var isInitialized: Bool {
+    for value in self.uninterpretedOption where !value.isInitialized { return false }
+    if !self.extensionFields.isInitialized { return false }
+    return true
+  }
+
+  public func collectMissingRequiredFields(prefix: String, into paths: inout [String]) {
+    for (index, value) in self.uninterpretedOption.enumerated() {
+      value.collectMissingRequiredFields(prefix: "\(prefix)uninterpreted_option[\(index)].", into: &paths)
+    }
+    self.extensionFields.collectMissingRequiredFields(prefix: prefix, into: &paths)
   }
 }
 
-nonisolated extension Google_Protobuf_ServiceOptions: TandemProtobuf.Message {
+nonisolated extension Google_Protobuf_EnumValueOptions: TandemProtobuf.JSONCodableMessage {
+  public func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if self.hasDeprecated {
+      encoder.writeFieldName("deprecated", protoName: "deprecated")
+      encoder.writeBool(self.deprecated)
+    }
+    if !self.uninterpretedOption.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("uninterpretedOption", protoName: "uninterpreted_option")
+      encoder.beginArray()
+      for value in self.uninterpretedOption {
+        try encoder.writeMessage(value)
+      }
+      encoder.endArray()
+    }
+    encoder.endObject()
+  }
+
+  public mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "deprecated":
+        try decoder.claimField(1, name: "deprecated", in: &members)
+        if decoder.isNull {
+          self.clearDeprecated()
+        } else {
+          self.deprecated = try decoder.decodeBool()
+        }
+      case "uninterpretedOption", "uninterpreted_option":
+        try decoder.claimField(999, name: "uninterpreted_option", in: &members)
+        if decoder.isNull {
+          self.uninterpretedOption = []
+        } else {
+          var values: [Google_Protobuf_UninterpretedOption] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            var value = Google_Protobuf_UninterpretedOption()
+            try decoder.decodeMessage(&value)
+            values.append(value)
+          }
+          self.uninterpretedOption = values
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
+  }
+}
+
+nonisolated extension Google_Protobuf_ServiceOptions: TandemProtobuf.ExtensibleMessage {
   public static let protoMessageName: String = "google.protobuf.ServiceOptions"
 
   public mutating func decodeMessage(from decoder: inout WireDecoder) throws(ProtobufDecodingError) {
@@ -3153,6 +5317,9 @@ nonisolated extension Google_Protobuf_ServiceOptions: TandemProtobuf.Message {
         var value = Google_Protobuf_UninterpretedOption()
         try decoder.decodeMessage(&value)
         self.uninterpretedOption.append(value)
+      case 1000..<536870912:
+        try decoder.decodeExtensionField(
+          tag, messageName: Self.protoMessageName, into: &self.extensionFields, unknownFields: &self.unknownFields)
       default:
         try decoder.skipField(tag, into: &self.unknownFields)
       }
@@ -3165,6 +5332,7 @@ nonisolated extension Google_Protobuf_ServiceOptions: TandemProtobuf.Message {
       size += 2 + 1
     }
     size += sizes.repeatedMessagesSize(of: self.uninterpretedOption, tagSize: 2)
+    size += self.extensionFields.encodedSize(1000..<536870912, into: &sizes)
     size += self.unknownFields.count
     return size
   }
@@ -3175,11 +5343,75 @@ nonisolated extension Google_Protobuf_ServiceOptions: TandemProtobuf.Message {
       encoder.writeBool(self._deprecated!)
     }
     encoder.writeRepeatedMessages(self.uninterpretedOption, tag: 7994)
+    self.extensionFields.encode(1000..<536870912, to: &encoder)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public var isInitialized: Bool {
+    for value in self.uninterpretedOption where !value.isInitialized { return false }
+    if !self.extensionFields.isInitialized { return false }
+    return true
+  }
+
+  public func collectMissingRequiredFields(prefix: String, into paths: inout [String]) {
+    for (index, value) in self.uninterpretedOption.enumerated() {
+      value.collectMissingRequiredFields(prefix: "\(prefix)uninterpreted_option[\(index)].", into: &paths)
+    }
+    self.extensionFields.collectMissingRequiredFields(prefix: prefix, into: &paths)
   }
 }
 
-nonisolated extension Google_Protobuf_MethodOptions: TandemProtobuf.Message {
+nonisolated extension Google_Protobuf_ServiceOptions: TandemProtobuf.JSONCodableMessage {
+  public func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if self.hasDeprecated {
+      encoder.writeFieldName("deprecated", protoName: "deprecated")
+      encoder.writeBool(self.deprecated)
+    }
+    if !self.uninterpretedOption.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("uninterpretedOption", protoName: "uninterpreted_option")
+      encoder.beginArray()
+      for value in self.uninterpretedOption {
+        try encoder.writeMessage(value)
+      }
+      encoder.endArray()
+    }
+    encoder.endObject()
+  }
+
+  public mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "deprecated":
+        try decoder.claimField(33, name: "deprecated", in: &members)
+        if decoder.isNull {
+          self.clearDeprecated()
+        } else {
+          self.deprecated = try decoder.decodeBool()
+        }
+      case "uninterpretedOption", "uninterpreted_option":
+        try decoder.claimField(999, name: "uninterpreted_option", in: &members)
+        if decoder.isNull {
+          self.uninterpretedOption = []
+        } else {
+          var values: [Google_Protobuf_UninterpretedOption] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            var value = Google_Protobuf_UninterpretedOption()
+            try decoder.decodeMessage(&value)
+            values.append(value)
+          }
+          self.uninterpretedOption = values
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
+  }
+}
+
+nonisolated extension Google_Protobuf_MethodOptions: TandemProtobuf.ExtensibleMessage {
   public static let protoMessageName: String = "google.protobuf.MethodOptions"
 
   public mutating func decodeMessage(from decoder: inout WireDecoder) throws(ProtobufDecodingError) {
@@ -3198,6 +5430,9 @@ nonisolated extension Google_Protobuf_MethodOptions: TandemProtobuf.Message {
         var value = Google_Protobuf_UninterpretedOption()
         try decoder.decodeMessage(&value)
         self.uninterpretedOption.append(value)
+      case 1000..<536870912:
+        try decoder.decodeExtensionField(
+          tag, messageName: Self.protoMessageName, into: &self.extensionFields, unknownFields: &self.unknownFields)
       default:
         try decoder.skipField(tag, into: &self.unknownFields)
       }
@@ -3213,6 +5448,7 @@ nonisolated extension Google_Protobuf_MethodOptions: TandemProtobuf.Message {
       size += 2 + WireFormat.int32Size(self._idempotencyLevel!.rawValue)
     }
     size += sizes.repeatedMessagesSize(of: self.uninterpretedOption, tagSize: 2)
+    size += self.extensionFields.encodedSize(1000..<536870912, into: &sizes)
     size += self.unknownFields.count
     return size
   }
@@ -3227,7 +5463,102 @@ nonisolated extension Google_Protobuf_MethodOptions: TandemProtobuf.Message {
       encoder.writeEnum(self._idempotencyLevel!.rawValue)
     }
     encoder.writeRepeatedMessages(self.uninterpretedOption, tag: 7994)
+    self.extensionFields.encode(1000..<536870912, to: &encoder)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public var isInitialized: Bool {
+    for value in self.uninterpretedOption where !value.isInitialized { return false }
+    if !self.extensionFields.isInitialized { return false }
+    return true
+  }
+
+  public func collectMissingRequiredFields(prefix: String, into paths: inout [String]) {
+    for (index, value) in self.uninterpretedOption.enumerated() {
+      value.collectMissingRequiredFields(prefix: "\(prefix)uninterpreted_option[\(index)].", into: &paths)
+    }
+    self.extensionFields.collectMissingRequiredFields(prefix: prefix, into: &paths)
+  }
+}
+
+nonisolated extension Google_Protobuf_MethodOptions: TandemProtobuf.JSONCodableMessage {
+  public func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if self.hasDeprecated {
+      encoder.writeFieldName("deprecated", protoName: "deprecated")
+      encoder.writeBool(self.deprecated)
+    }
+    if self.hasIdempotencyLevel {
+      encoder.writeFieldName("idempotencyLevel", protoName: "idempotency_level")
+      encoder.writeEnum(self.idempotencyLevel)
+    }
+    if !self.uninterpretedOption.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("uninterpretedOption", protoName: "uninterpreted_option")
+      encoder.beginArray()
+      for value in self.uninterpretedOption {
+        try encoder.writeMessage(value)
+      }
+      encoder.endArray()
+    }
+    encoder.endObject()
+  }
+
+  public mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "deprecated":
+        try decoder.claimField(33, name: "deprecated", in: &members)
+        if decoder.isNull {
+          self.clearDeprecated()
+        } else {
+          self.deprecated = try decoder.decodeBool()
+        }
+      case "idempotencyLevel", "idempotency_level":
+        try decoder.claimField(34, name: "idempotency_level", in: &members)
+        if decoder.isNull {
+          self.clearIdempotencyLevel()
+        } else {
+          if let value = try decoder.decodeEnum(Google_Protobuf_MethodOptions.IdempotencyLevel.self) { self.idempotencyLevel = value }
+        }
+      case "uninterpretedOption", "uninterpreted_option":
+        try decoder.claimField(999, name: "uninterpreted_option", in: &members)
+        if decoder.isNull {
+          self.uninterpretedOption = []
+        } else {
+          var values: [Google_Protobuf_UninterpretedOption] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            var value = Google_Protobuf_UninterpretedOption()
+            try decoder.decodeMessage(&value)
+            values.append(value)
+          }
+          self.uninterpretedOption = values
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
+  }
+}
+
+nonisolated extension Google_Protobuf_MethodOptions.IdempotencyLevel: TandemProtobuf.JSONCodableEnum {
+  public static func _protobufName(ofNumber number: Int32) -> String? {
+    switch number {
+    case 0: return "IDEMPOTENCY_UNKNOWN"
+    case 1: return "NO_SIDE_EFFECTS"
+    case 2: return "IDEMPOTENT"
+    default: return nil
+    }
+  }
+
+  public static func _protobufNumber(ofName name: String) -> Int32? {
+    switch name {
+    case "IDEMPOTENCY_UNKNOWN": return 0
+    case "NO_SIDE_EFFECTS": return 1
+    case "IDEMPOTENT": return 2
+    default: return nil
+    }
   }
 }
 
@@ -3312,6 +5643,122 @@ nonisolated extension Google_Protobuf_UninterpretedOption: TandemProtobuf.Messag
     }
     encoder.writeUnknownFields(self.unknownFields)
   }
+
+  public var isInitialized: Bool {
+    for value in self.name where !value.isInitialized { return false }
+    return true
+  }
+
+  public func collectMissingRequiredFields(prefix: String, into paths: inout [String]) {
+    for (index, value) in self.name.enumerated() {
+      value.collectMissingRequiredFields(prefix: "\(prefix)name[\(index)].", into: &paths)
+    }
+  }
+}
+
+nonisolated extension Google_Protobuf_UninterpretedOption: TandemProtobuf.JSONCodableMessage {
+  public func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if !self.name.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("name", protoName: "name")
+      encoder.beginArray()
+      for value in self.name {
+        try encoder.writeMessage(value)
+      }
+      encoder.endArray()
+    }
+    if self.hasIdentifierValue {
+      encoder.writeFieldName("identifierValue", protoName: "identifier_value")
+      encoder.writeString(self.identifierValue)
+    }
+    if self.hasPositiveIntValue {
+      encoder.writeFieldName("positiveIntValue", protoName: "positive_int_value")
+      encoder.writeUInt64(self.positiveIntValue)
+    }
+    if self.hasNegativeIntValue {
+      encoder.writeFieldName("negativeIntValue", protoName: "negative_int_value")
+      encoder.writeInt64(self.negativeIntValue)
+    }
+    if self.hasDoubleValue {
+      encoder.writeFieldName("doubleValue", protoName: "double_value")
+      encoder.writeDouble(self.doubleValue)
+    }
+    if self.hasStringValue {
+      encoder.writeFieldName("stringValue", protoName: "string_value")
+      encoder.writeBytes(self.stringValue)
+    }
+    if self.hasAggregateValue {
+      encoder.writeFieldName("aggregateValue", protoName: "aggregate_value")
+      encoder.writeString(self.aggregateValue)
+    }
+    encoder.endObject()
+  }
+
+  public mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "name":
+        try decoder.claimField(2, name: "name", in: &members)
+        if decoder.isNull {
+          self.name = []
+        } else {
+          var values: [Google_Protobuf_UninterpretedOption.NamePart] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            var value = Google_Protobuf_UninterpretedOption.NamePart()
+            try decoder.decodeMessage(&value)
+            values.append(value)
+          }
+          self.name = values
+        }
+      case "identifierValue", "identifier_value":
+        try decoder.claimField(3, name: "identifier_value", in: &members)
+        if decoder.isNull {
+          self.clearIdentifierValue()
+        } else {
+          self.identifierValue = try decoder.decodeString()
+        }
+      case "positiveIntValue", "positive_int_value":
+        try decoder.claimField(4, name: "positive_int_value", in: &members)
+        if decoder.isNull {
+          self.clearPositiveIntValue()
+        } else {
+          self.positiveIntValue = try decoder.decodeUInt64()
+        }
+      case "negativeIntValue", "negative_int_value":
+        try decoder.claimField(5, name: "negative_int_value", in: &members)
+        if decoder.isNull {
+          self.clearNegativeIntValue()
+        } else {
+          self.negativeIntValue = try decoder.decodeInt64()
+        }
+      case "doubleValue", "double_value":
+        try decoder.claimField(6, name: "double_value", in: &members)
+        if decoder.isNull {
+          self.clearDoubleValue()
+        } else {
+          self.doubleValue = try decoder.decodeDouble()
+        }
+      case "stringValue", "string_value":
+        try decoder.claimField(7, name: "string_value", in: &members)
+        if decoder.isNull {
+          self.clearStringValue()
+        } else {
+          self.stringValue = try decoder.decodeBytes()
+        }
+      case "aggregateValue", "aggregate_value":
+        try decoder.claimField(8, name: "aggregate_value", in: &members)
+        if decoder.isNull {
+          self.clearAggregateValue()
+        } else {
+          self.aggregateValue = try decoder.decodeString()
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
+  }
 }
 
 nonisolated extension Google_Protobuf_UninterpretedOption.NamePart: TandemProtobuf.Message {
@@ -3353,6 +5800,56 @@ nonisolated extension Google_Protobuf_UninterpretedOption.NamePart: TandemProtob
     }
     encoder.writeUnknownFields(self.unknownFields)
   }
+
+  public var isInitialized: Bool {
+    if self._namePart == nil { return false }
+    if self._isExtension == nil { return false }
+    return true
+  }
+
+  public func collectMissingRequiredFields(prefix: String, into paths: inout [String]) {
+    if self._namePart == nil { paths.append(prefix + "name_part") }
+    if self._isExtension == nil { paths.append(prefix + "is_extension") }
+  }
+}
+
+nonisolated extension Google_Protobuf_UninterpretedOption.NamePart: TandemProtobuf.JSONCodableMessage {
+  public func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if self.hasNamePart {
+      encoder.writeFieldName("namePart", protoName: "name_part")
+      encoder.writeString(self.namePart)
+    }
+    if self.hasIsExtension {
+      encoder.writeFieldName("isExtension", protoName: "is_extension")
+      encoder.writeBool(self.isExtension)
+    }
+    encoder.endObject()
+  }
+
+  public mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "namePart", "name_part":
+        try decoder.claimField(1, name: "name_part", in: &members)
+        if decoder.isNull {
+          self.clearNamePart()
+        } else {
+          self.namePart = try decoder.decodeString()
+        }
+      case "isExtension", "is_extension":
+        try decoder.claimField(2, name: "is_extension", in: &members)
+        if decoder.isNull {
+          self.clearIsExtension()
+        } else {
+          self.isExtension = try decoder.decodeBool()
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
+  }
 }
 
 nonisolated extension Google_Protobuf_SourceCodeInfo: TandemProtobuf.Message {
@@ -3381,6 +5878,45 @@ nonisolated extension Google_Protobuf_SourceCodeInfo: TandemProtobuf.Message {
   public func encode(to encoder: inout WireEncoder) {
     encoder.writeRepeatedMessages(self.location, tag: 10)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+}
+
+nonisolated extension Google_Protobuf_SourceCodeInfo: TandemProtobuf.JSONCodableMessage {
+  public func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if !self.location.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("location", protoName: "location")
+      encoder.beginArray()
+      for value in self.location {
+        try encoder.writeMessage(value)
+      }
+      encoder.endArray()
+    }
+    encoder.endObject()
+  }
+
+  public mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "location":
+        try decoder.claimField(1, name: "location", in: &members)
+        if decoder.isNull {
+          self.location = []
+        } else {
+          var values: [Google_Protobuf_SourceCodeInfo.Location] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            var value = Google_Protobuf_SourceCodeInfo.Location()
+            try decoder.decodeMessage(&value)
+            values.append(value)
+          }
+          self.location = values
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
   }
 }
 
@@ -3468,6 +6004,105 @@ nonisolated extension Google_Protobuf_SourceCodeInfo.Location: TandemProtobuf.Me
   }
 }
 
+nonisolated extension Google_Protobuf_SourceCodeInfo.Location: TandemProtobuf.JSONCodableMessage {
+  public func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if !self.path.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("path", protoName: "path")
+      encoder.beginArray()
+      for value in self.path {
+        encoder.writeInt32(value)
+      }
+      encoder.endArray()
+    }
+    if !self.span.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("span", protoName: "span")
+      encoder.beginArray()
+      for value in self.span {
+        encoder.writeInt32(value)
+      }
+      encoder.endArray()
+    }
+    if self.hasLeadingComments {
+      encoder.writeFieldName("leadingComments", protoName: "leading_comments")
+      encoder.writeString(self.leadingComments)
+    }
+    if self.hasTrailingComments {
+      encoder.writeFieldName("trailingComments", protoName: "trailing_comments")
+      encoder.writeString(self.trailingComments)
+    }
+    if !self.leadingDetachedComments.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("leadingDetachedComments", protoName: "leading_detached_comments")
+      encoder.beginArray()
+      for value in self.leadingDetachedComments {
+        encoder.writeString(value)
+      }
+      encoder.endArray()
+    }
+    encoder.endObject()
+  }
+
+  public mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "path":
+        try decoder.claimField(1, name: "path", in: &members)
+        if decoder.isNull {
+          self.path = []
+        } else {
+          var values: [Int32] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            values.append(try decoder.decodeInt32())
+          }
+          self.path = values
+        }
+      case "span":
+        try decoder.claimField(2, name: "span", in: &members)
+        if decoder.isNull {
+          self.span = []
+        } else {
+          var values: [Int32] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            values.append(try decoder.decodeInt32())
+          }
+          self.span = values
+        }
+      case "leadingComments", "leading_comments":
+        try decoder.claimField(3, name: "leading_comments", in: &members)
+        if decoder.isNull {
+          self.clearLeadingComments()
+        } else {
+          self.leadingComments = try decoder.decodeString()
+        }
+      case "trailingComments", "trailing_comments":
+        try decoder.claimField(4, name: "trailing_comments", in: &members)
+        if decoder.isNull {
+          self.clearTrailingComments()
+        } else {
+          self.trailingComments = try decoder.decodeString()
+        }
+      case "leadingDetachedComments", "leading_detached_comments":
+        try decoder.claimField(6, name: "leading_detached_comments", in: &members)
+        if decoder.isNull {
+          self.leadingDetachedComments = []
+        } else {
+          var values: [String] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            values.append(try decoder.decodeString())
+          }
+          self.leadingDetachedComments = values
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
+  }
+}
+
 nonisolated extension Google_Protobuf_GeneratedCodeInfo: TandemProtobuf.Message {
   public static let protoMessageName: String = "google.protobuf.GeneratedCodeInfo"
 
@@ -3494,6 +6129,45 @@ nonisolated extension Google_Protobuf_GeneratedCodeInfo: TandemProtobuf.Message 
   public func encode(to encoder: inout WireEncoder) {
     encoder.writeRepeatedMessages(self.annotation, tag: 10)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+}
+
+nonisolated extension Google_Protobuf_GeneratedCodeInfo: TandemProtobuf.JSONCodableMessage {
+  public func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if !self.annotation.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("annotation", protoName: "annotation")
+      encoder.beginArray()
+      for value in self.annotation {
+        try encoder.writeMessage(value)
+      }
+      encoder.endArray()
+    }
+    encoder.endObject()
+  }
+
+  public mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "annotation":
+        try decoder.claimField(1, name: "annotation", in: &members)
+        if decoder.isNull {
+          self.annotation = []
+        } else {
+          var values: [Google_Protobuf_GeneratedCodeInfo.Annotation] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            var value = Google_Protobuf_GeneratedCodeInfo.Annotation()
+            try decoder.decodeMessage(&value)
+            values.append(value)
+          }
+          self.annotation = values
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
   }
 }
 
@@ -3561,5 +6235,75 @@ nonisolated extension Google_Protobuf_GeneratedCodeInfo.Annotation: TandemProtob
       encoder.writeInt32(self._end!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+}
+
+nonisolated extension Google_Protobuf_GeneratedCodeInfo.Annotation: TandemProtobuf.JSONCodableMessage {
+  public func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if !self.path.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("path", protoName: "path")
+      encoder.beginArray()
+      for value in self.path {
+        encoder.writeInt32(value)
+      }
+      encoder.endArray()
+    }
+    if self.hasSourceFile {
+      encoder.writeFieldName("sourceFile", protoName: "source_file")
+      encoder.writeString(self.sourceFile)
+    }
+    if self.hasBegin {
+      encoder.writeFieldName("begin", protoName: "begin")
+      encoder.writeInt32(self.begin)
+    }
+    if self.hasEnd {
+      encoder.writeFieldName("end", protoName: "end")
+      encoder.writeInt32(self.end)
+    }
+    encoder.endObject()
+  }
+
+  public mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "path":
+        try decoder.claimField(1, name: "path", in: &members)
+        if decoder.isNull {
+          self.path = []
+        } else {
+          var values: [Int32] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            values.append(try decoder.decodeInt32())
+          }
+          self.path = values
+        }
+      case "sourceFile", "source_file":
+        try decoder.claimField(2, name: "source_file", in: &members)
+        if decoder.isNull {
+          self.clearSourceFile()
+        } else {
+          self.sourceFile = try decoder.decodeString()
+        }
+      case "begin":
+        try decoder.claimField(3, name: "begin", in: &members)
+        if decoder.isNull {
+          self.clearBegin()
+        } else {
+          self.begin = try decoder.decodeInt32()
+        }
+      case "end":
+        try decoder.claimField(4, name: "end", in: &members)
+        if decoder.isNull {
+          self.clearEnd()
+        } else {
+          self.end = try decoder.decodeInt32()
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
   }
 }

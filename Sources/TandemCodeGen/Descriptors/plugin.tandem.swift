@@ -334,6 +334,67 @@ nonisolated extension Google_Protobuf_Compiler_Version: TandemProtobuf.Message {
   }
 }
 
+nonisolated extension Google_Protobuf_Compiler_Version: TandemProtobuf.JSONCodableMessage {
+  public func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if self.hasMajor {
+      encoder.writeFieldName("major", protoName: "major")
+      encoder.writeInt32(self.major)
+    }
+    if self.hasMinor {
+      encoder.writeFieldName("minor", protoName: "minor")
+      encoder.writeInt32(self.minor)
+    }
+    if self.hasPatch {
+      encoder.writeFieldName("patch", protoName: "patch")
+      encoder.writeInt32(self.patch)
+    }
+    if self.hasSuffix {
+      encoder.writeFieldName("suffix", protoName: "suffix")
+      encoder.writeString(self.suffix)
+    }
+    encoder.endObject()
+  }
+
+  public mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "major":
+        try decoder.claimField(1, name: "major", in: &members)
+        if decoder.isNull {
+          self.clearMajor()
+        } else {
+          self.major = try decoder.decodeInt32()
+        }
+      case "minor":
+        try decoder.claimField(2, name: "minor", in: &members)
+        if decoder.isNull {
+          self.clearMinor()
+        } else {
+          self.minor = try decoder.decodeInt32()
+        }
+      case "patch":
+        try decoder.claimField(3, name: "patch", in: &members)
+        if decoder.isNull {
+          self.clearPatch()
+        } else {
+          self.patch = try decoder.decodeInt32()
+        }
+      case "suffix":
+        try decoder.claimField(4, name: "suffix", in: &members)
+        if decoder.isNull {
+          self.clearSuffix()
+        } else {
+          self.suffix = try decoder.decodeString()
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
+  }
+}
+
 nonisolated extension Google_Protobuf_Compiler_CodeGeneratorRequest: TandemProtobuf.Message {
   public static let protoMessageName: String = "google.protobuf.compiler.CodeGeneratorRequest"
 
@@ -389,6 +450,100 @@ nonisolated extension Google_Protobuf_Compiler_CodeGeneratorRequest: TandemProto
     encoder.writeRepeatedMessages(self.protoFile, tag: 122)
     encoder.writeUnknownFields(self.unknownFields)
   }
+
+  public var isInitialized: Bool {
+    for value in self.protoFile where !value.isInitialized { return false }
+    return true
+  }
+
+  public func collectMissingRequiredFields(prefix: String, into paths: inout [String]) {
+    for (index, value) in self.protoFile.enumerated() {
+      value.collectMissingRequiredFields(prefix: "\(prefix)proto_file[\(index)].", into: &paths)
+    }
+  }
+}
+
+nonisolated extension Google_Protobuf_Compiler_CodeGeneratorRequest: TandemProtobuf.JSONCodableMessage {
+  public func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if !self.fileToGenerate.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("fileToGenerate", protoName: "file_to_generate")
+      encoder.beginArray()
+      for value in self.fileToGenerate {
+        encoder.writeString(value)
+      }
+      encoder.endArray()
+    }
+    if self.hasParameter {
+      encoder.writeFieldName("parameter", protoName: "parameter")
+      encoder.writeString(self.parameter)
+    }
+    if self.hasCompilerVersion {
+      encoder.writeFieldName("compilerVersion", protoName: "compiler_version")
+      try encoder.writeMessage(self.compilerVersion)
+    }
+    if !self.protoFile.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("protoFile", protoName: "proto_file")
+      encoder.beginArray()
+      for value in self.protoFile {
+        try encoder.writeMessage(value)
+      }
+      encoder.endArray()
+    }
+    encoder.endObject()
+  }
+
+  public mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "fileToGenerate", "file_to_generate":
+        try decoder.claimField(1, name: "file_to_generate", in: &members)
+        if decoder.isNull {
+          self.fileToGenerate = []
+        } else {
+          var values: [String] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            values.append(try decoder.decodeString())
+          }
+          self.fileToGenerate = values
+        }
+      case "parameter":
+        try decoder.claimField(2, name: "parameter", in: &members)
+        if decoder.isNull {
+          self.clearParameter()
+        } else {
+          self.parameter = try decoder.decodeString()
+        }
+      case "compilerVersion", "compiler_version":
+        try decoder.claimField(3, name: "compiler_version", in: &members)
+        if decoder.isNull {
+          self.clearCompilerVersion()
+        } else {
+          var value = self.compilerVersion
+          try decoder.decodeMessage(&value)
+          self.compilerVersion = value
+        }
+      case "protoFile", "proto_file":
+        try decoder.claimField(15, name: "proto_file", in: &members)
+        if decoder.isNull {
+          self.protoFile = []
+        } else {
+          var values: [Google_Protobuf_FileDescriptorProto] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            var value = Google_Protobuf_FileDescriptorProto()
+            try decoder.decodeMessage(&value)
+            values.append(value)
+          }
+          self.protoFile = values
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
+  }
 }
 
 nonisolated extension Google_Protobuf_Compiler_CodeGeneratorResponse: TandemProtobuf.Message {
@@ -435,6 +590,85 @@ nonisolated extension Google_Protobuf_Compiler_CodeGeneratorResponse: TandemProt
     }
     encoder.writeRepeatedMessages(self.file, tag: 122)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+}
+
+nonisolated extension Google_Protobuf_Compiler_CodeGeneratorResponse: TandemProtobuf.JSONCodableMessage {
+  public func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if self.hasError {
+      encoder.writeFieldName("error", protoName: "error")
+      encoder.writeString(self.error)
+    }
+    if self.hasSupportedFeatures {
+      encoder.writeFieldName("supportedFeatures", protoName: "supported_features")
+      encoder.writeUInt64(self.supportedFeatures)
+    }
+    if !self.file.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("file", protoName: "file")
+      encoder.beginArray()
+      for value in self.file {
+        try encoder.writeMessage(value)
+      }
+      encoder.endArray()
+    }
+    encoder.endObject()
+  }
+
+  public mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "error":
+        try decoder.claimField(1, name: "error", in: &members)
+        if decoder.isNull {
+          self.clearError()
+        } else {
+          self.error = try decoder.decodeString()
+        }
+      case "supportedFeatures", "supported_features":
+        try decoder.claimField(2, name: "supported_features", in: &members)
+        if decoder.isNull {
+          self.clearSupportedFeatures()
+        } else {
+          self.supportedFeatures = try decoder.decodeUInt64()
+        }
+      case "file":
+        try decoder.claimField(15, name: "file", in: &members)
+        if decoder.isNull {
+          self.file = []
+        } else {
+          var values: [Google_Protobuf_Compiler_CodeGeneratorResponse.File] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            var value = Google_Protobuf_Compiler_CodeGeneratorResponse.File()
+            try decoder.decodeMessage(&value)
+            values.append(value)
+          }
+          self.file = values
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
+  }
+}
+
+nonisolated extension Google_Protobuf_Compiler_CodeGeneratorResponse.Feature: TandemProtobuf.JSONCodableEnum {
+  public static func _protobufName(ofNumber number: Int32) -> String? {
+    switch number {
+    case 0: return "FEATURE_NONE"
+    case 1: return "FEATURE_PROTO3_OPTIONAL"
+    default: return nil
+    }
+  }
+
+  public static func _protobufNumber(ofName name: String) -> Int32? {
+    switch name {
+    case "FEATURE_NONE": return 0
+    case "FEATURE_PROTO3_OPTIONAL": return 1
+    default: return nil
+    }
   }
 }
 
@@ -495,5 +729,68 @@ nonisolated extension Google_Protobuf_Compiler_CodeGeneratorResponse.File: Tande
       encoder.writeMessage(self._generatedCodeInfo!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+}
+
+nonisolated extension Google_Protobuf_Compiler_CodeGeneratorResponse.File: TandemProtobuf.JSONCodableMessage {
+  public func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if self.hasName {
+      encoder.writeFieldName("name", protoName: "name")
+      encoder.writeString(self.name)
+    }
+    if self.hasInsertionPoint {
+      encoder.writeFieldName("insertionPoint", protoName: "insertion_point")
+      encoder.writeString(self.insertionPoint)
+    }
+    if self.hasContent {
+      encoder.writeFieldName("content", protoName: "content")
+      encoder.writeString(self.content)
+    }
+    if self.hasGeneratedCodeInfo {
+      encoder.writeFieldName("generatedCodeInfo", protoName: "generated_code_info")
+      try encoder.writeMessage(self.generatedCodeInfo)
+    }
+    encoder.endObject()
+  }
+
+  public mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "name":
+        try decoder.claimField(1, name: "name", in: &members)
+        if decoder.isNull {
+          self.clearName()
+        } else {
+          self.name = try decoder.decodeString()
+        }
+      case "insertionPoint", "insertion_point":
+        try decoder.claimField(2, name: "insertion_point", in: &members)
+        if decoder.isNull {
+          self.clearInsertionPoint()
+        } else {
+          self.insertionPoint = try decoder.decodeString()
+        }
+      case "content":
+        try decoder.claimField(15, name: "content", in: &members)
+        if decoder.isNull {
+          self.clearContent()
+        } else {
+          self.content = try decoder.decodeString()
+        }
+      case "generatedCodeInfo", "generated_code_info":
+        try decoder.claimField(16, name: "generated_code_info", in: &members)
+        if decoder.isNull {
+          self.clearGeneratedCodeInfo()
+        } else {
+          var value = self.generatedCodeInfo
+          try decoder.decodeMessage(&value)
+          self.generatedCodeInfo = value
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
   }
 }

@@ -4,16 +4,25 @@ import TandemProtobuf
 extension MessageRenderer {
   // MARK: Decoding
 
-  func renderDecode(_ fields: [FieldModel], oneofs: [OneofModel], into p: inout CodePrinter) {
+  func renderDecode(
+    _ fields: [FieldModel], oneofs: [OneofModel], extensionRanges: [Range<Int>], into p: inout CodePrinter
+  ) {
     p.block("\(access)mutating func decodeMessage(from decoder: inout WireDecoder) throws(ProtobufDecodingError)") { p in
       p.block("while let tag = try decoder.nextTag()") { p in
-        if fields.isEmpty {
+        if fields.isEmpty && extensionRanges.isEmpty {
           p.line("try decoder.skipField(tag, into: &self.unknownFields)")
           return
         }
         p.switchBlock("switch tag.fieldNumber") { p in
           for field in fields {
             renderDecodeCases(field, oneofs: oneofs, into: &p)
+          }
+          if !extensionRanges.isEmpty {
+            p.line("case \(extensionRanges.map { "\($0.lowerBound)..<\($0.upperBound)" }.joined(separator: ", ")):")
+            p.indent()
+            p.line("try decoder.decodeExtensionField(")
+            p.line("  tag, messageName: Self.protoMessageName, into: &self.extensionFields, unknownFields: &self.unknownFields)")
+            p.outdent()
           }
           p.line("default:")
           p.indent()
@@ -206,11 +215,18 @@ extension MessageRenderer {
 
   // MARK: Size
 
-  func renderSize(_ fields: [FieldModel], oneofs: [OneofModel], into p: inout CodePrinter) {
+  func renderSize(
+    _ fields: [FieldModel], oneofs: [OneofModel], extensionRanges: [Range<Int>], into p: inout CodePrinter
+  ) {
     p.block("\(access)func encodedSize(into sizes: inout SizeCache) -> Int") { p in
       p.line("var size = 0")
-      for field in fields.sorted(by: { $0.number < $1.number }) {
-        renderSizeField(field, oneofs: oneofs, into: &p)
+      for item in Self.fieldsAndRanges(fields, extensionRanges) {
+        switch item {
+        case .field(let field):
+          renderSizeField(field, oneofs: oneofs, into: &p)
+        case .extensionRange(let range):
+          p.line("size += self.extensionFields.encodedSize(\(range.lowerBound)..<\(range.upperBound), into: &sizes)")
+        }
       }
       p.line("size += self.unknownFields.count")
       p.line("return size")
@@ -286,10 +302,31 @@ extension MessageRenderer {
 
   // MARK: Encoding
 
-  func renderEncode(_ fields: [FieldModel], oneofs: [OneofModel], into p: inout CodePrinter) {
+  /// A field or an extension range, in the field-number order of the encoding.
+  enum EncodingItem {
+    case field(FieldModel)
+    case extensionRange(Range<Int>)
+  }
+
+  /// Fields and extension ranges sorted by number, so that extensions are written between the fields
+  /// around their range, as the reference runtimes write them.
+  static func fieldsAndRanges(_ fields: [FieldModel], _ ranges: [Range<Int>]) -> [EncodingItem] {
+    var items: [(Int, EncodingItem)] = fields.map { ($0.number, .field($0)) }
+    items += ranges.map { ($0.lowerBound, .extensionRange($0)) }
+    return items.sorted { $0.0 < $1.0 }.map(\.1)
+  }
+
+  func renderEncode(
+    _ fields: [FieldModel], oneofs: [OneofModel], extensionRanges: [Range<Int>], into p: inout CodePrinter
+  ) {
     p.block("\(access)func encode(to encoder: inout WireEncoder)") { p in
-      for field in fields.sorted(by: { $0.number < $1.number }) {
-        renderEncodeField(field, oneofs: oneofs, into: &p)
+      for item in Self.fieldsAndRanges(fields, extensionRanges) {
+        switch item {
+        case .field(let field):
+          renderEncodeField(field, oneofs: oneofs, into: &p)
+        case .extensionRange(let range):
+          p.line("self.extensionFields.encode(\(range.lowerBound)..<\(range.upperBound), to: &encoder)")
+        }
       }
       p.line("encoder.writeUnknownFields(self.unknownFields)")
     }

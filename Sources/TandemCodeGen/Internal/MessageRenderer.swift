@@ -251,6 +251,9 @@ struct MessageRenderer {
         }
       }
       p.line("\(access)var unknownFields = UnknownFields()")
+      if isExtensible(info) {
+        p.line("\(access)var extensionFields = ExtensionFieldSet()")
+      }
       for oneof in oneofs {
         p.line()
         p.docComment(oneof.comments)
@@ -270,6 +273,11 @@ struct MessageRenderer {
         guard let nestedInfo = symbols.message(info.fullName + "." + nested.name) else { continue }
         p.line()
         try renderStruct(nestedInfo, into: &p)
+      }
+      if !info.descriptor.extension.isEmpty {
+        p.line()
+        try ExtensionRenderer(symbols: symbols, access: access, messageRenderer: self, isProto3: info.isProto3)
+          .renderScope(name: "Extensions", scope: info.fullName, extensions: info.descriptor.extension, into: &p)
       }
       p.line()
       p.line("\(access)init() {}")
@@ -315,20 +323,38 @@ struct MessageRenderer {
 
   func renderConformance(_ info: SymbolTable.MessageInfo, into p: inout CodePrinter) throws(GeneratorError) {
     let (fields, oneofs) = try fieldModels(info)
-    p.block("nonisolated extension \(info.swiftName): TandemProtobuf.Message") { p in
+    let ranges = extensionRanges(info)
+    let conformance = ranges.isEmpty ? "TandemProtobuf.Message" : "TandemProtobuf.ExtensibleMessage"
+    p.block("nonisolated extension \(info.swiftName): \(conformance)") { p in
       p.line("\(access)static let protoMessageName: String = \(Naming.stringLiteral(info.fullName))")
       p.line()
-      renderDecode(fields, oneofs: oneofs, into: &p)
+      renderDecode(fields, oneofs: oneofs, extensionRanges: ranges, into: &p)
       p.line()
-      renderSize(fields, oneofs: oneofs, into: &p)
+      renderSize(fields, oneofs: oneofs, extensionRanges: ranges, into: &p)
       p.line()
-      renderEncode(fields, oneofs: oneofs, into: &p)
+      renderEncode(fields, oneofs: oneofs, extensionRanges: ranges, into: &p)
+      if symbols.needsInitializationCheck(info.fullName) {
+        p.line()
+        renderInitializationCheck(fields, oneofs: oneofs, isExtensible: !ranges.isEmpty, into: &p)
+      }
     }
+    try renderJSONConformance(info, into: &p)
     for nested in info.descriptor.nestedType where !nested.options.mapEntry {
       guard let nestedInfo = symbols.message(info.fullName + "." + nested.name) else { continue }
       p.line()
       try renderConformance(nestedInfo, into: &p)
     }
+  }
+
+  func isExtensible(_ info: SymbolTable.MessageInfo) -> Bool {
+    !info.descriptor.extensionRange.isEmpty
+  }
+
+  /// Extension ranges in ascending order, each as `start..<end` (the descriptor's end is exclusive).
+  func extensionRanges(_ info: SymbolTable.MessageInfo) -> [Range<Int>] {
+    info.descriptor.extensionRange
+      .map { Int($0.start)..<max(Int($0.start), Int($0.end)) }
+      .sorted { $0.lowerBound < $1.lowerBound }
   }
 
   func oneofName(of field: FieldModel, in oneofs: [OneofModel]) -> String {

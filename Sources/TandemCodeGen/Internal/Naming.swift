@@ -27,6 +27,14 @@ enum Naming {
     "TandemProtobuf", "TandemCore", "Tandem", "Message", "ProtobufEnum", "ProtobufBox", "WireDecoder",
     "WireEncoder", "WireType", "WireFormat", "FieldTag", "SizeCache", "UnknownFields", "DecodingOptions",
     "ProtobufDecodingError", "ProtobufEncodingError", "OneOf", "Element", "Key", "Value",
+    "ExtensibleMessage", "ExtensionFieldSet", "ExtensionRegistry", "MessageExtension", "AnyMessageExtension",
+    "ExtensionFieldCodec", "ExtensionScalarType", "Extensions", "OptionalExtensionField", "RepeatedExtensionField",
+    "PackedExtensionField", "OptionalMessageExtensionField", "RepeatedMessageExtensionField",
+    "OptionalGroupExtensionField", "RepeatedGroupExtensionField", "ProtobufEnumType", "ProtobufDouble",
+    "ProtobufFloat", "ProtobufInt64", "ProtobufUInt64", "ProtobufInt32", "ProtobufFixed64", "ProtobufFixed32",
+    "ProtobufBool", "ProtobufString", "ProtobufBytes", "ProtobufUInt32", "ProtobufSFixed32", "ProtobufSFixed64",
+    "ProtobufSInt32", "ProtobufSInt64", "MethodDescriptor", "ServerContext", "ClientResponse", "Metadata",
+    "CallOptions", "RPCChannel", "RPCService", "ServiceRouter",
   ]
 
   /// Property names that clash with members of `Message`, `Hashable`, `Equatable` or with what Swift
@@ -35,7 +43,7 @@ enum Naming {
     "self", "Self", "Type", "Protocol", "init", "deinit", "subscript", "_", "unknownFields",
     "isInitialized", "hashValue", "hash", "description", "debugDescription", "protoMessageName",
     "serializedBytes", "serializedSize", "encodedSize", "encode", "decodeMessage", "merge", "with",
-    "dynamicType",
+    "dynamicType", "extensionFields", "missingRequiredFields", "collectMissingRequiredFields",
   ]
 
   /// Enum case names that clash with members of `RawRepresentable`, `CaseIterable` or `Hashable`.
@@ -92,6 +100,11 @@ enum Naming {
     return head + parts.dropFirst().map(capitalizedSegment).joined()
   }
 
+  /// Type prefix of a file's top-level types: its `swift_prefix` option when set, else the package prefix.
+  static func filePrefix(_ file: Google_Protobuf_FileDescriptorProto) -> String {
+    file.options.hasSwiftPrefix ? file.options.swiftPrefix : typePrefix(package: file.package)
+  }
+
   /// Type prefix for a package: `echo.v1` -> `Echo_V1_`, `foo.bar_baz` -> `Foo_BarBaz_`, empty for no package.
   static func typePrefix(package: String) -> String {
     if package.isEmpty { return "" }
@@ -135,6 +148,12 @@ enum Naming {
   /// value prefixes: `FooBar` and `FOO_BAR` both give `FOOBAR`.
   static func squashedUpper(_ name: String) -> String {
     name.filter { $0 != "_" }.uppercased()
+  }
+
+  /// `true` when `text` is a plain Swift identifier: a letter or `_`, then letters, digits or `_`.
+  static func isIdentifier(_ text: String) -> Bool {
+    guard let first = text.unicodeScalars.first, first == "_" || first.properties.isAlphabetic else { return false }
+    return text.unicodeScalars.allSatisfy { $0 == "_" || $0.properties.isAlphabetic || ("0"..."9").contains($0) }
   }
 
   /// Swift string literal for `text`.

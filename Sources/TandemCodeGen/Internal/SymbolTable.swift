@@ -48,24 +48,35 @@ final class SymbolTable {
   /// Keys `"<message full name>#<field number>"` of singular message fields whose type can reach the
   /// containing message again; generated code keeps those fields in a heap box.
   private(set) var cyclicFields: Set<String> = []
+  /// Messages that have a required field or an extension range, or reach such a message through
+  /// their fields. Generated code gives them an `isInitialized` that checks those fields.
+  private(set) var messagesNeedingInitializationCheck: Set<String> = []
+  /// Swift module of each proto file that another module generated, from the module mappings.
+  private(set) var moduleOfFile: [String: String] = [:]
 
-  init(files: [Google_Protobuf_FileDescriptorProto]) {
+  /// Indexes `files`. Types of a file listed in `moduleMappings` (proto path to Swift module) get
+  /// that module as a qualifier, so generated code refers to them as `Module.Type`.
+  init(files: [Google_Protobuf_FileDescriptorProto], moduleMappings: [String: String] = [:]) {
     for file in files {
-      let prefix = file.options.hasSwiftPrefix ? file.options.swiftPrefix : Naming.typePrefix(package: file.package)
+      let module = moduleMappings[file.name]
+      if let module { moduleOfFile[file.name] = module }
+      let qualifier = module.map { $0 + "." } ?? ""
+      let prefix = Naming.filePrefix(file)
       let isProto3 = file.syntax == "proto3"
       let packagePrefix = file.package.isEmpty ? "" : file.package + "."
       for (index, message) in file.messageType.enumerated() {
-        let swiftName = Naming.safeTypeName(prefix + message.name, suffix: "Message")
+        let swiftName = qualifier + Naming.safeTypeName(prefix + message.name, suffix: "Message")
         addMessage(message, fullName: packagePrefix + message.name, swiftName: swiftName, isProto3: isProto3,
                    sourcePath: [4, Int32(index)])
       }
       for (index, enumType) in file.enumType.enumerated() {
-        let swiftName = Naming.safeTypeName(prefix + enumType.name, suffix: "Enum")
+        let swiftName = qualifier + Naming.safeTypeName(prefix + enumType.name, suffix: "Enum")
         addEnum(enumType, fullName: packagePrefix + enumType.name, swiftName: swiftName, isClosed: !isProto3,
                 sourcePath: [5, Int32(index)])
       }
     }
     findCycles()
+    findInitializationChecks()
   }
 
   private func addMessage(
@@ -145,6 +156,11 @@ final class SymbolTable {
     return messages[key]?.swiftName ?? enums[key]?.swiftName
   }
 
+  /// `true` when a top-level message or enum has the Swift name `swiftName`.
+  func isTypeName(_ swiftName: String) -> Bool {
+    messages.values.contains { $0.swiftName == swiftName } || enums.values.contains { $0.swiftName == swiftName }
+  }
+
   func message(_ protoName: String) -> MessageInfo? {
     messages[protoName.hasPrefix(".") ? String(protoName.dropFirst()) : protoName]
   }
@@ -183,6 +199,34 @@ final class SymbolTable {
       stack.append(contentsOf: edges[node] ?? [])
     }
     return false
+  }
+
+  /// Marks messages with a required field or an extension range, then every message that reaches
+  /// one of them through a field of any cardinality (map entries are messages here too).
+  private func findInitializationChecks() {
+    var marked: Set<String> = []
+    for (name, info) in messages
+    where !info.descriptor.extensionRange.isEmpty || info.descriptor.field.contains(where: { $0.label == .required }) {
+      marked.insert(name)
+    }
+    var changed = true
+    while changed {
+      changed = false
+      for (name, info) in messages where !marked.contains(name) {
+        let reachesMarked = info.descriptor.field.contains { field in
+          (field.type == .message || field.type == .group) && marked.contains(String(field.typeName.dropFirst()))
+        }
+        if reachesMarked {
+          marked.insert(name)
+          changed = true
+        }
+      }
+    }
+    messagesNeedingInitializationCheck = marked
+  }
+
+  func needsInitializationCheck(_ protoName: String) -> Bool {
+    messagesNeedingInitializationCheck.contains(protoName.hasPrefix(".") ? String(protoName.dropFirst()) : protoName)
   }
 
   func isCyclic(message: String, fieldNumber: Int32) -> Bool {

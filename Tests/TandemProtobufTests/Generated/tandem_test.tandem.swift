@@ -38,6 +38,28 @@ nonisolated enum Tandem_Test_Color: TandemProtobuf.ProtobufEnum, CaseIterable {
   static let allCases: [Tandem_Test_Color] = [.unspecified, .red, .green, .blue]
 }
 
+nonisolated extension Tandem_Test_Color: TandemProtobuf.JSONCodableEnum {
+  static func _protobufName(ofNumber number: Int32) -> String? {
+    switch number {
+    case 0: return "COLOR_UNSPECIFIED"
+    case 1: return "COLOR_RED"
+    case 2: return "COLOR_GREEN"
+    case 3: return "COLOR_BLUE"
+    default: return nil
+    }
+  }
+
+  static func _protobufNumber(ofName name: String) -> Int32? {
+    switch name {
+    case "COLOR_UNSPECIFIED": return 0
+    case "COLOR_RED": return 1
+    case "COLOR_GREEN": return 2
+    case "COLOR_BLUE": return 3
+    default: return nil
+    }
+  }
+}
+
 /// One field of every scalar type, plus an enum.
 nonisolated struct Tandem_Test_Scalars: Sendable {
   var int32Value: Int32 = 0
@@ -614,6 +636,199 @@ nonisolated extension Tandem_Test_Scalars: TandemProtobuf.Message {
   }
 }
 
+nonisolated extension Tandem_Test_Scalars: TandemProtobuf.JSONCodableMessage {
+  func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if self.int32Value != 0 || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("int32Value", protoName: "int32_value")
+      encoder.writeInt32(self.int32Value)
+    }
+    if self.int64Value != 0 || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("int64Value", protoName: "int64_value")
+      encoder.writeInt64(self.int64Value)
+    }
+    if self.uint32Value != 0 || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("uint32Value", protoName: "uint32_value")
+      encoder.writeUInt32(self.uint32Value)
+    }
+    if self.uint64Value != 0 || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("uint64Value", protoName: "uint64_value")
+      encoder.writeUInt64(self.uint64Value)
+    }
+    if self.sint32Value != 0 || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("sint32Value", protoName: "sint32_value")
+      encoder.writeInt32(self.sint32Value)
+    }
+    if self.sint64Value != 0 || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("sint64Value", protoName: "sint64_value")
+      encoder.writeInt64(self.sint64Value)
+    }
+    if self.fixed32Value != 0 || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("fixed32Value", protoName: "fixed32_value")
+      encoder.writeUInt32(self.fixed32Value)
+    }
+    if self.fixed64Value != 0 || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("fixed64Value", protoName: "fixed64_value")
+      encoder.writeUInt64(self.fixed64Value)
+    }
+    if self.sfixed32Value != 0 || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("sfixed32Value", protoName: "sfixed32_value")
+      encoder.writeInt32(self.sfixed32Value)
+    }
+    if self.sfixed64Value != 0 || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("sfixed64Value", protoName: "sfixed64_value")
+      encoder.writeInt64(self.sfixed64Value)
+    }
+    if self.floatValue.bitPattern != 0 || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("floatValue", protoName: "float_value")
+      encoder.writeFloat(self.floatValue)
+    }
+    if self.doubleValue.bitPattern != 0 || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("doubleValue", protoName: "double_value")
+      encoder.writeDouble(self.doubleValue)
+    }
+    if self.boolValue || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("boolValue", protoName: "bool_value")
+      encoder.writeBool(self.boolValue)
+    }
+    if !self.stringValue.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("stringValue", protoName: "string_value")
+      encoder.writeString(self.stringValue)
+    }
+    if !self.bytesValue.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("bytesValue", protoName: "bytes_value")
+      encoder.writeBytes(self.bytesValue)
+    }
+    if self.color.rawValue != 0 || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("color", protoName: "color")
+      encoder.writeEnum(self.color)
+    }
+    encoder.endObject()
+  }
+
+  mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "int32Value", "int32_value":
+        try decoder.claimField(1, name: "int32_value", in: &members)
+        if decoder.isNull {
+          self.int32Value = 0
+        } else {
+          self.int32Value = try decoder.decodeInt32()
+        }
+      case "int64Value", "int64_value":
+        try decoder.claimField(2, name: "int64_value", in: &members)
+        if decoder.isNull {
+          self.int64Value = 0
+        } else {
+          self.int64Value = try decoder.decodeInt64()
+        }
+      case "uint32Value", "uint32_value":
+        try decoder.claimField(3, name: "uint32_value", in: &members)
+        if decoder.isNull {
+          self.uint32Value = 0
+        } else {
+          self.uint32Value = try decoder.decodeUInt32()
+        }
+      case "uint64Value", "uint64_value":
+        try decoder.claimField(4, name: "uint64_value", in: &members)
+        if decoder.isNull {
+          self.uint64Value = 0
+        } else {
+          self.uint64Value = try decoder.decodeUInt64()
+        }
+      case "sint32Value", "sint32_value":
+        try decoder.claimField(5, name: "sint32_value", in: &members)
+        if decoder.isNull {
+          self.sint32Value = 0
+        } else {
+          self.sint32Value = try decoder.decodeInt32()
+        }
+      case "sint64Value", "sint64_value":
+        try decoder.claimField(6, name: "sint64_value", in: &members)
+        if decoder.isNull {
+          self.sint64Value = 0
+        } else {
+          self.sint64Value = try decoder.decodeInt64()
+        }
+      case "fixed32Value", "fixed32_value":
+        try decoder.claimField(7, name: "fixed32_value", in: &members)
+        if decoder.isNull {
+          self.fixed32Value = 0
+        } else {
+          self.fixed32Value = try decoder.decodeUInt32()
+        }
+      case "fixed64Value", "fixed64_value":
+        try decoder.claimField(8, name: "fixed64_value", in: &members)
+        if decoder.isNull {
+          self.fixed64Value = 0
+        } else {
+          self.fixed64Value = try decoder.decodeUInt64()
+        }
+      case "sfixed32Value", "sfixed32_value":
+        try decoder.claimField(9, name: "sfixed32_value", in: &members)
+        if decoder.isNull {
+          self.sfixed32Value = 0
+        } else {
+          self.sfixed32Value = try decoder.decodeInt32()
+        }
+      case "sfixed64Value", "sfixed64_value":
+        try decoder.claimField(10, name: "sfixed64_value", in: &members)
+        if decoder.isNull {
+          self.sfixed64Value = 0
+        } else {
+          self.sfixed64Value = try decoder.decodeInt64()
+        }
+      case "floatValue", "float_value":
+        try decoder.claimField(11, name: "float_value", in: &members)
+        if decoder.isNull {
+          self.floatValue = 0
+        } else {
+          self.floatValue = try decoder.decodeFloat()
+        }
+      case "doubleValue", "double_value":
+        try decoder.claimField(12, name: "double_value", in: &members)
+        if decoder.isNull {
+          self.doubleValue = 0
+        } else {
+          self.doubleValue = try decoder.decodeDouble()
+        }
+      case "boolValue", "bool_value":
+        try decoder.claimField(13, name: "bool_value", in: &members)
+        if decoder.isNull {
+          self.boolValue = false
+        } else {
+          self.boolValue = try decoder.decodeBool()
+        }
+      case "stringValue", "string_value":
+        try decoder.claimField(14, name: "string_value", in: &members)
+        if decoder.isNull {
+          self.stringValue = ""
+        } else {
+          self.stringValue = try decoder.decodeString()
+        }
+      case "bytesValue", "bytes_value":
+        try decoder.claimField(15, name: "bytes_value", in: &members)
+        if decoder.isNull {
+          self.bytesValue = []
+        } else {
+          self.bytesValue = try decoder.decodeBytes()
+        }
+      case "color":
+        try decoder.claimField(16, name: "color", in: &members)
+        if decoder.isNull {
+          self.color = Tandem_Test_Color()
+        } else {
+          if let value = try decoder.decodeEnum(Tandem_Test_Color.self) { self.color = value }
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
+  }
+}
+
 nonisolated extension Tandem_Test_Repeated: TandemProtobuf.Message {
   static let protoMessageName: String = "tandem.test.Repeated"
 
@@ -889,6 +1104,425 @@ nonisolated extension Tandem_Test_Repeated: TandemProtobuf.Message {
       encoder.writeDouble(value)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+}
+
+nonisolated extension Tandem_Test_Repeated: TandemProtobuf.JSONCodableMessage {
+  func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if !self.int32Values.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("int32Values", protoName: "int32_values")
+      encoder.beginArray()
+      for value in self.int32Values {
+        encoder.writeInt32(value)
+      }
+      encoder.endArray()
+    }
+    if !self.int64Values.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("int64Values", protoName: "int64_values")
+      encoder.beginArray()
+      for value in self.int64Values {
+        encoder.writeInt64(value)
+      }
+      encoder.endArray()
+    }
+    if !self.uint32Values.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("uint32Values", protoName: "uint32_values")
+      encoder.beginArray()
+      for value in self.uint32Values {
+        encoder.writeUInt32(value)
+      }
+      encoder.endArray()
+    }
+    if !self.uint64Values.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("uint64Values", protoName: "uint64_values")
+      encoder.beginArray()
+      for value in self.uint64Values {
+        encoder.writeUInt64(value)
+      }
+      encoder.endArray()
+    }
+    if !self.sint32Values.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("sint32Values", protoName: "sint32_values")
+      encoder.beginArray()
+      for value in self.sint32Values {
+        encoder.writeInt32(value)
+      }
+      encoder.endArray()
+    }
+    if !self.sint64Values.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("sint64Values", protoName: "sint64_values")
+      encoder.beginArray()
+      for value in self.sint64Values {
+        encoder.writeInt64(value)
+      }
+      encoder.endArray()
+    }
+    if !self.fixed32Values.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("fixed32Values", protoName: "fixed32_values")
+      encoder.beginArray()
+      for value in self.fixed32Values {
+        encoder.writeUInt32(value)
+      }
+      encoder.endArray()
+    }
+    if !self.fixed64Values.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("fixed64Values", protoName: "fixed64_values")
+      encoder.beginArray()
+      for value in self.fixed64Values {
+        encoder.writeUInt64(value)
+      }
+      encoder.endArray()
+    }
+    if !self.sfixed32Values.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("sfixed32Values", protoName: "sfixed32_values")
+      encoder.beginArray()
+      for value in self.sfixed32Values {
+        encoder.writeInt32(value)
+      }
+      encoder.endArray()
+    }
+    if !self.sfixed64Values.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("sfixed64Values", protoName: "sfixed64_values")
+      encoder.beginArray()
+      for value in self.sfixed64Values {
+        encoder.writeInt64(value)
+      }
+      encoder.endArray()
+    }
+    if !self.floatValues.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("floatValues", protoName: "float_values")
+      encoder.beginArray()
+      for value in self.floatValues {
+        encoder.writeFloat(value)
+      }
+      encoder.endArray()
+    }
+    if !self.doubleValues.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("doubleValues", protoName: "double_values")
+      encoder.beginArray()
+      for value in self.doubleValues {
+        encoder.writeDouble(value)
+      }
+      encoder.endArray()
+    }
+    if !self.boolValues.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("boolValues", protoName: "bool_values")
+      encoder.beginArray()
+      for value in self.boolValues {
+        encoder.writeBool(value)
+      }
+      encoder.endArray()
+    }
+    if !self.stringValues.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("stringValues", protoName: "string_values")
+      encoder.beginArray()
+      for value in self.stringValues {
+        encoder.writeString(value)
+      }
+      encoder.endArray()
+    }
+    if !self.bytesValues.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("bytesValues", protoName: "bytes_values")
+      encoder.beginArray()
+      for value in self.bytesValues {
+        encoder.writeBytes(value)
+      }
+      encoder.endArray()
+    }
+    if !self.colors.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("colors", protoName: "colors")
+      encoder.beginArray()
+      for value in self.colors {
+        encoder.writeEnum(value)
+      }
+      encoder.endArray()
+    }
+    if !self.messages.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("messages", protoName: "messages")
+      encoder.beginArray()
+      for value in self.messages {
+        try encoder.writeMessage(value)
+      }
+      encoder.endArray()
+    }
+    if !self.unpackedInt32Values.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("unpackedInt32Values", protoName: "unpacked_int32_values")
+      encoder.beginArray()
+      for value in self.unpackedInt32Values {
+        encoder.writeInt32(value)
+      }
+      encoder.endArray()
+    }
+    if !self.unpackedColors.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("unpackedColors", protoName: "unpacked_colors")
+      encoder.beginArray()
+      for value in self.unpackedColors {
+        encoder.writeEnum(value)
+      }
+      encoder.endArray()
+    }
+    if !self.unpackedDoubleValues.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("unpackedDoubleValues", protoName: "unpacked_double_values")
+      encoder.beginArray()
+      for value in self.unpackedDoubleValues {
+        encoder.writeDouble(value)
+      }
+      encoder.endArray()
+    }
+    encoder.endObject()
+  }
+
+  mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "int32Values", "int32_values":
+        try decoder.claimField(1, name: "int32_values", in: &members)
+        if decoder.isNull {
+          self.int32Values = []
+        } else {
+          var values: [Int32] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            values.append(try decoder.decodeInt32())
+          }
+          self.int32Values = values
+        }
+      case "int64Values", "int64_values":
+        try decoder.claimField(2, name: "int64_values", in: &members)
+        if decoder.isNull {
+          self.int64Values = []
+        } else {
+          var values: [Int64] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            values.append(try decoder.decodeInt64())
+          }
+          self.int64Values = values
+        }
+      case "uint32Values", "uint32_values":
+        try decoder.claimField(3, name: "uint32_values", in: &members)
+        if decoder.isNull {
+          self.uint32Values = []
+        } else {
+          var values: [UInt32] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            values.append(try decoder.decodeUInt32())
+          }
+          self.uint32Values = values
+        }
+      case "uint64Values", "uint64_values":
+        try decoder.claimField(4, name: "uint64_values", in: &members)
+        if decoder.isNull {
+          self.uint64Values = []
+        } else {
+          var values: [UInt64] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            values.append(try decoder.decodeUInt64())
+          }
+          self.uint64Values = values
+        }
+      case "sint32Values", "sint32_values":
+        try decoder.claimField(5, name: "sint32_values", in: &members)
+        if decoder.isNull {
+          self.sint32Values = []
+        } else {
+          var values: [Int32] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            values.append(try decoder.decodeInt32())
+          }
+          self.sint32Values = values
+        }
+      case "sint64Values", "sint64_values":
+        try decoder.claimField(6, name: "sint64_values", in: &members)
+        if decoder.isNull {
+          self.sint64Values = []
+        } else {
+          var values: [Int64] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            values.append(try decoder.decodeInt64())
+          }
+          self.sint64Values = values
+        }
+      case "fixed32Values", "fixed32_values":
+        try decoder.claimField(7, name: "fixed32_values", in: &members)
+        if decoder.isNull {
+          self.fixed32Values = []
+        } else {
+          var values: [UInt32] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            values.append(try decoder.decodeUInt32())
+          }
+          self.fixed32Values = values
+        }
+      case "fixed64Values", "fixed64_values":
+        try decoder.claimField(8, name: "fixed64_values", in: &members)
+        if decoder.isNull {
+          self.fixed64Values = []
+        } else {
+          var values: [UInt64] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            values.append(try decoder.decodeUInt64())
+          }
+          self.fixed64Values = values
+        }
+      case "sfixed32Values", "sfixed32_values":
+        try decoder.claimField(9, name: "sfixed32_values", in: &members)
+        if decoder.isNull {
+          self.sfixed32Values = []
+        } else {
+          var values: [Int32] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            values.append(try decoder.decodeInt32())
+          }
+          self.sfixed32Values = values
+        }
+      case "sfixed64Values", "sfixed64_values":
+        try decoder.claimField(10, name: "sfixed64_values", in: &members)
+        if decoder.isNull {
+          self.sfixed64Values = []
+        } else {
+          var values: [Int64] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            values.append(try decoder.decodeInt64())
+          }
+          self.sfixed64Values = values
+        }
+      case "floatValues", "float_values":
+        try decoder.claimField(11, name: "float_values", in: &members)
+        if decoder.isNull {
+          self.floatValues = []
+        } else {
+          var values: [Float] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            values.append(try decoder.decodeFloat())
+          }
+          self.floatValues = values
+        }
+      case "doubleValues", "double_values":
+        try decoder.claimField(12, name: "double_values", in: &members)
+        if decoder.isNull {
+          self.doubleValues = []
+        } else {
+          var values: [Double] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            values.append(try decoder.decodeDouble())
+          }
+          self.doubleValues = values
+        }
+      case "boolValues", "bool_values":
+        try decoder.claimField(13, name: "bool_values", in: &members)
+        if decoder.isNull {
+          self.boolValues = []
+        } else {
+          var values: [Bool] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            values.append(try decoder.decodeBool())
+          }
+          self.boolValues = values
+        }
+      case "stringValues", "string_values":
+        try decoder.claimField(14, name: "string_values", in: &members)
+        if decoder.isNull {
+          self.stringValues = []
+        } else {
+          var values: [String] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            values.append(try decoder.decodeString())
+          }
+          self.stringValues = values
+        }
+      case "bytesValues", "bytes_values":
+        try decoder.claimField(15, name: "bytes_values", in: &members)
+        if decoder.isNull {
+          self.bytesValues = []
+        } else {
+          var values: [[UInt8]] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            values.append(try decoder.decodeBytes())
+          }
+          self.bytesValues = values
+        }
+      case "colors":
+        try decoder.claimField(16, name: "colors", in: &members)
+        if decoder.isNull {
+          self.colors = []
+        } else {
+          var values: [Tandem_Test_Color] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            if let value = try decoder.decodeEnum(Tandem_Test_Color.self) { values.append(value) }
+          }
+          self.colors = values
+        }
+      case "messages":
+        try decoder.claimField(17, name: "messages", in: &members)
+        if decoder.isNull {
+          self.messages = []
+        } else {
+          var values: [Tandem_Test_Scalars] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            var value = Tandem_Test_Scalars()
+            try decoder.decodeMessage(&value)
+            values.append(value)
+          }
+          self.messages = values
+        }
+      case "unpackedInt32Values", "unpacked_int32_values":
+        try decoder.claimField(18, name: "unpacked_int32_values", in: &members)
+        if decoder.isNull {
+          self.unpackedInt32Values = []
+        } else {
+          var values: [Int32] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            values.append(try decoder.decodeInt32())
+          }
+          self.unpackedInt32Values = values
+        }
+      case "unpackedColors", "unpacked_colors":
+        try decoder.claimField(19, name: "unpacked_colors", in: &members)
+        if decoder.isNull {
+          self.unpackedColors = []
+        } else {
+          var values: [Tandem_Test_Color] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            if let value = try decoder.decodeEnum(Tandem_Test_Color.self) { values.append(value) }
+          }
+          self.unpackedColors = values
+        }
+      case "unpackedDoubleValues", "unpacked_double_values":
+        try decoder.claimField(20, name: "unpacked_double_values", in: &members)
+        if decoder.isNull {
+          self.unpackedDoubleValues = []
+        } else {
+          var values: [Double] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            values.append(try decoder.decodeDouble())
+          }
+          self.unpackedDoubleValues = values
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
   }
 }
 
@@ -1275,6 +1909,289 @@ nonisolated extension Tandem_Test_Maps: TandemProtobuf.Message {
   }
 }
 
+nonisolated extension Tandem_Test_Maps: TandemProtobuf.JSONCodableMessage {
+  func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if !self.stringToInt32.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("stringToInt32", protoName: "string_to_int32")
+      encoder.beginObject()
+      for (key, value) in self.stringToInt32 {
+        encoder.writeMapKey(key)
+        encoder.writeInt32(value)
+      }
+      encoder.endObject()
+    }
+    if !self.int32ToString.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("int32ToString", protoName: "int32_to_string")
+      encoder.beginObject()
+      for (key, value) in self.int32ToString {
+        encoder.writeMapKey(key)
+        encoder.writeString(value)
+      }
+      encoder.endObject()
+    }
+    if !self.int64ToMessage.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("int64ToMessage", protoName: "int64_to_message")
+      encoder.beginObject()
+      for (key, value) in self.int64ToMessage {
+        encoder.writeMapKey(key)
+        try encoder.writeMessage(value)
+      }
+      encoder.endObject()
+    }
+    if !self.boolToBytes.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("boolToBytes", protoName: "bool_to_bytes")
+      encoder.beginObject()
+      for (key, value) in self.boolToBytes {
+        encoder.writeMapKey(key)
+        encoder.writeBytes(value)
+      }
+      encoder.endObject()
+    }
+    if !self.uint32ToColor.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("uint32ToColor", protoName: "uint32_to_color")
+      encoder.beginObject()
+      for (key, value) in self.uint32ToColor {
+        encoder.writeMapKey(key)
+        encoder.writeEnum(value)
+      }
+      encoder.endObject()
+    }
+    if !self.sint64ToDouble.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("sint64ToDouble", protoName: "sint64_to_double")
+      encoder.beginObject()
+      for (key, value) in self.sint64ToDouble {
+        encoder.writeMapKey(key)
+        encoder.writeDouble(value)
+      }
+      encoder.endObject()
+    }
+    if !self.fixed32ToFloat.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("fixed32ToFloat", protoName: "fixed32_to_float")
+      encoder.beginObject()
+      for (key, value) in self.fixed32ToFloat {
+        encoder.writeMapKey(key)
+        encoder.writeFloat(value)
+      }
+      encoder.endObject()
+    }
+    if !self.sfixed64ToInt64.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("sfixed64ToInt64", protoName: "sfixed64_to_int64")
+      encoder.beginObject()
+      for (key, value) in self.sfixed64ToInt64 {
+        encoder.writeMapKey(key)
+        encoder.writeInt64(value)
+      }
+      encoder.endObject()
+    }
+    if !self.uint64ToUint64.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("uint64ToUint64", protoName: "uint64_to_uint64")
+      encoder.beginObject()
+      for (key, value) in self.uint64ToUint64 {
+        encoder.writeMapKey(key)
+        encoder.writeUInt64(value)
+      }
+      encoder.endObject()
+    }
+    if !self.sint32ToSfixed32.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("sint32ToSfixed32", protoName: "sint32_to_sfixed32")
+      encoder.beginObject()
+      for (key, value) in self.sint32ToSfixed32 {
+        encoder.writeMapKey(key)
+        encoder.writeInt32(value)
+      }
+      encoder.endObject()
+    }
+    if !self.fixed64ToFixed64.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("fixed64ToFixed64", protoName: "fixed64_to_fixed64")
+      encoder.beginObject()
+      for (key, value) in self.fixed64ToFixed64 {
+        encoder.writeMapKey(key)
+        encoder.writeUInt64(value)
+      }
+      encoder.endObject()
+    }
+    if !self.sfixed32ToBool.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("sfixed32ToBool", protoName: "sfixed32_to_bool")
+      encoder.beginObject()
+      for (key, value) in self.sfixed32ToBool {
+        encoder.writeMapKey(key)
+        encoder.writeBool(value)
+      }
+      encoder.endObject()
+    }
+    encoder.endObject()
+  }
+
+  mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "stringToInt32", "string_to_int32":
+        try decoder.claimField(1, name: "string_to_int32", in: &members)
+        if decoder.isNull {
+          self.stringToInt32 = [:]
+        } else {
+          var map: [String: Int32] = [:]
+          var entries = try decoder.beginObject()
+          while let key = decoder.nextMember(&entries) {
+            let mapKey = key
+            map[mapKey] = try decoder.decodeInt32()
+          }
+          self.stringToInt32 = map
+        }
+      case "int32ToString", "int32_to_string":
+        try decoder.claimField(2, name: "int32_to_string", in: &members)
+        if decoder.isNull {
+          self.int32ToString = [:]
+        } else {
+          var map: [Int32: String] = [:]
+          var entries = try decoder.beginObject()
+          while let key = decoder.nextMember(&entries) {
+            let mapKey = try decoder.mapKeyInt32(key)
+            map[mapKey] = try decoder.decodeString()
+          }
+          self.int32ToString = map
+        }
+      case "int64ToMessage", "int64_to_message":
+        try decoder.claimField(3, name: "int64_to_message", in: &members)
+        if decoder.isNull {
+          self.int64ToMessage = [:]
+        } else {
+          var map: [Int64: Tandem_Test_Scalars] = [:]
+          var entries = try decoder.beginObject()
+          while let key = decoder.nextMember(&entries) {
+            let mapKey = try decoder.mapKeyInt64(key)
+            var value = Tandem_Test_Scalars()
+            try decoder.decodeMessage(&value)
+            map[mapKey] = value
+          }
+          self.int64ToMessage = map
+        }
+      case "boolToBytes", "bool_to_bytes":
+        try decoder.claimField(4, name: "bool_to_bytes", in: &members)
+        if decoder.isNull {
+          self.boolToBytes = [:]
+        } else {
+          var map: [Bool: [UInt8]] = [:]
+          var entries = try decoder.beginObject()
+          while let key = decoder.nextMember(&entries) {
+            let mapKey = try decoder.mapKeyBool(key)
+            map[mapKey] = try decoder.decodeBytes()
+          }
+          self.boolToBytes = map
+        }
+      case "uint32ToColor", "uint32_to_color":
+        try decoder.claimField(5, name: "uint32_to_color", in: &members)
+        if decoder.isNull {
+          self.uint32ToColor = [:]
+        } else {
+          var map: [UInt32: Tandem_Test_Color] = [:]
+          var entries = try decoder.beginObject()
+          while let key = decoder.nextMember(&entries) {
+            let mapKey = try decoder.mapKeyUInt32(key)
+            if let value = try decoder.decodeEnum(Tandem_Test_Color.self) { map[mapKey] = value }
+          }
+          self.uint32ToColor = map
+        }
+      case "sint64ToDouble", "sint64_to_double":
+        try decoder.claimField(6, name: "sint64_to_double", in: &members)
+        if decoder.isNull {
+          self.sint64ToDouble = [:]
+        } else {
+          var map: [Int64: Double] = [:]
+          var entries = try decoder.beginObject()
+          while let key = decoder.nextMember(&entries) {
+            let mapKey = try decoder.mapKeyInt64(key)
+            map[mapKey] = try decoder.decodeDouble()
+          }
+          self.sint64ToDouble = map
+        }
+      case "fixed32ToFloat", "fixed32_to_float":
+        try decoder.claimField(7, name: "fixed32_to_float", in: &members)
+        if decoder.isNull {
+          self.fixed32ToFloat = [:]
+        } else {
+          var map: [UInt32: Float] = [:]
+          var entries = try decoder.beginObject()
+          while let key = decoder.nextMember(&entries) {
+            let mapKey = try decoder.mapKeyUInt32(key)
+            map[mapKey] = try decoder.decodeFloat()
+          }
+          self.fixed32ToFloat = map
+        }
+      case "sfixed64ToInt64", "sfixed64_to_int64":
+        try decoder.claimField(8, name: "sfixed64_to_int64", in: &members)
+        if decoder.isNull {
+          self.sfixed64ToInt64 = [:]
+        } else {
+          var map: [Int64: Int64] = [:]
+          var entries = try decoder.beginObject()
+          while let key = decoder.nextMember(&entries) {
+            let mapKey = try decoder.mapKeyInt64(key)
+            map[mapKey] = try decoder.decodeInt64()
+          }
+          self.sfixed64ToInt64 = map
+        }
+      case "uint64ToUint64", "uint64_to_uint64":
+        try decoder.claimField(9, name: "uint64_to_uint64", in: &members)
+        if decoder.isNull {
+          self.uint64ToUint64 = [:]
+        } else {
+          var map: [UInt64: UInt64] = [:]
+          var entries = try decoder.beginObject()
+          while let key = decoder.nextMember(&entries) {
+            let mapKey = try decoder.mapKeyUInt64(key)
+            map[mapKey] = try decoder.decodeUInt64()
+          }
+          self.uint64ToUint64 = map
+        }
+      case "sint32ToSfixed32", "sint32_to_sfixed32":
+        try decoder.claimField(10, name: "sint32_to_sfixed32", in: &members)
+        if decoder.isNull {
+          self.sint32ToSfixed32 = [:]
+        } else {
+          var map: [Int32: Int32] = [:]
+          var entries = try decoder.beginObject()
+          while let key = decoder.nextMember(&entries) {
+            let mapKey = try decoder.mapKeyInt32(key)
+            map[mapKey] = try decoder.decodeInt32()
+          }
+          self.sint32ToSfixed32 = map
+        }
+      case "fixed64ToFixed64", "fixed64_to_fixed64":
+        try decoder.claimField(11, name: "fixed64_to_fixed64", in: &members)
+        if decoder.isNull {
+          self.fixed64ToFixed64 = [:]
+        } else {
+          var map: [UInt64: UInt64] = [:]
+          var entries = try decoder.beginObject()
+          while let key = decoder.nextMember(&entries) {
+            let mapKey = try decoder.mapKeyUInt64(key)
+            map[mapKey] = try decoder.decodeUInt64()
+          }
+          self.fixed64ToFixed64 = map
+        }
+      case "sfixed32ToBool", "sfixed32_to_bool":
+        try decoder.claimField(12, name: "sfixed32_to_bool", in: &members)
+        if decoder.isNull {
+          self.sfixed32ToBool = [:]
+        } else {
+          var map: [Int32: Bool] = [:]
+          var entries = try decoder.beginObject()
+          while let key = decoder.nextMember(&entries) {
+            let mapKey = try decoder.mapKeyInt32(key)
+            map[mapKey] = try decoder.decodeBool()
+          }
+          self.sfixed32ToBool = map
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
+  }
+}
+
 nonisolated extension Tandem_Test_Optionals: TandemProtobuf.Message {
   static let protoMessageName: String = "tandem.test.Optionals"
 
@@ -1350,6 +2267,91 @@ nonisolated extension Tandem_Test_Optionals: TandemProtobuf.Message {
       encoder.writeBytes(self._bytesValue!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+}
+
+nonisolated extension Tandem_Test_Optionals: TandemProtobuf.JSONCodableMessage {
+  func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if self.hasInt32Value {
+      encoder.writeFieldName("int32Value", protoName: "int32_value")
+      encoder.writeInt32(self.int32Value)
+    }
+    if self.hasStringValue {
+      encoder.writeFieldName("stringValue", protoName: "string_value")
+      encoder.writeString(self.stringValue)
+    }
+    if self.hasColor {
+      encoder.writeFieldName("color", protoName: "color")
+      encoder.writeEnum(self.color)
+    }
+    if self.hasMessage {
+      encoder.writeFieldName("message", protoName: "message")
+      try encoder.writeMessage(self.message)
+    }
+    if self.hasDoubleValue {
+      encoder.writeFieldName("doubleValue", protoName: "double_value")
+      encoder.writeDouble(self.doubleValue)
+    }
+    if self.hasBytesValue {
+      encoder.writeFieldName("bytesValue", protoName: "bytes_value")
+      encoder.writeBytes(self.bytesValue)
+    }
+    encoder.endObject()
+  }
+
+  mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "int32Value", "int32_value":
+        try decoder.claimField(1, name: "int32_value", in: &members)
+        if decoder.isNull {
+          self.clearInt32Value()
+        } else {
+          self.int32Value = try decoder.decodeInt32()
+        }
+      case "stringValue", "string_value":
+        try decoder.claimField(2, name: "string_value", in: &members)
+        if decoder.isNull {
+          self.clearStringValue()
+        } else {
+          self.stringValue = try decoder.decodeString()
+        }
+      case "color":
+        try decoder.claimField(3, name: "color", in: &members)
+        if decoder.isNull {
+          self.clearColor()
+        } else {
+          if let value = try decoder.decodeEnum(Tandem_Test_Color.self) { self.color = value }
+        }
+      case "message":
+        try decoder.claimField(4, name: "message", in: &members)
+        if decoder.isNull {
+          self.clearMessage()
+        } else {
+          var value = self.message
+          try decoder.decodeMessage(&value)
+          self.message = value
+        }
+      case "doubleValue", "double_value":
+        try decoder.claimField(5, name: "double_value", in: &members)
+        if decoder.isNull {
+          self.clearDoubleValue()
+        } else {
+          self.doubleValue = try decoder.decodeDouble()
+        }
+      case "bytesValue", "bytes_value":
+        try decoder.claimField(6, name: "bytes_value", in: &members)
+        if decoder.isNull {
+          self.clearBytesValue()
+        } else {
+          self.bytesValue = try decoder.decodeBytes()
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
   }
 }
 
@@ -1442,6 +2444,123 @@ nonisolated extension Tandem_Test_Oneofs: TandemProtobuf.Message {
       encoder.writeDouble(value)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+}
+
+nonisolated extension Tandem_Test_Oneofs: TandemProtobuf.JSONCodableMessage {
+  func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    switch self.kind {
+    case .number(let value)?:
+      encoder.writeFieldName("number", protoName: "number")
+      encoder.writeInt32(value)
+    case .text(let value)?:
+      encoder.writeFieldName("text", protoName: "text")
+      encoder.writeString(value)
+    case .message(let value)?:
+      encoder.writeFieldName("message", protoName: "message")
+      try encoder.writeMessage(value)
+    case .color(let value)?:
+      encoder.writeFieldName("color", protoName: "color")
+      encoder.writeEnum(value)
+    case .data(let value)?:
+      encoder.writeFieldName("data", protoName: "data")
+      encoder.writeBytes(value)
+    case .real(let value)?:
+      encoder.writeFieldName("real", protoName: "real")
+      encoder.writeDouble(value)
+    case nil:
+      break
+    }
+    if !self.after.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("after", protoName: "after")
+      encoder.writeString(self.after)
+    }
+    encoder.endObject()
+  }
+
+  mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "number":
+        try decoder.claimField(1, name: "number", in: &members)
+        if decoder.isNull {
+          if case .number(_)? = self.kind {
+            self.kind = nil
+          }
+        } else {
+          try decoder.claimOneof(0, name: "kind", in: &members)
+          self.kind = .number(try decoder.decodeInt32())
+        }
+      case "text":
+        try decoder.claimField(2, name: "text", in: &members)
+        if decoder.isNull {
+          if case .text(_)? = self.kind {
+            self.kind = nil
+          }
+        } else {
+          try decoder.claimOneof(0, name: "kind", in: &members)
+          self.kind = .text(try decoder.decodeString())
+        }
+      case "message":
+        try decoder.claimField(3, name: "message", in: &members)
+        if decoder.isNull {
+          if case .message(_)? = self.kind {
+            self.kind = nil
+          }
+        } else {
+          try decoder.claimOneof(0, name: "kind", in: &members)
+          var value: Tandem_Test_Scalars
+          if case .message(let existing)? = self.kind {
+            value = existing
+          } else {
+            value = Tandem_Test_Scalars()
+          }
+          try decoder.decodeMessage(&value)
+          self.kind = .message(value)
+        }
+      case "color":
+        try decoder.claimField(4, name: "color", in: &members)
+        if decoder.isNull {
+          if case .color(_)? = self.kind {
+            self.kind = nil
+          }
+        } else {
+          try decoder.claimOneof(0, name: "kind", in: &members)
+          if let value = try decoder.decodeEnum(Tandem_Test_Color.self) { self.kind = .color(value) }
+        }
+      case "data":
+        try decoder.claimField(5, name: "data", in: &members)
+        if decoder.isNull {
+          if case .data(_)? = self.kind {
+            self.kind = nil
+          }
+        } else {
+          try decoder.claimOneof(0, name: "kind", in: &members)
+          self.kind = .data(try decoder.decodeBytes())
+        }
+      case "after":
+        try decoder.claimField(6, name: "after", in: &members)
+        if decoder.isNull {
+          self.after = ""
+        } else {
+          self.after = try decoder.decodeString()
+        }
+      case "real":
+        try decoder.claimField(7, name: "real", in: &members)
+        if decoder.isNull {
+          if case .real(_)? = self.kind {
+            self.kind = nil
+          }
+        } else {
+          try decoder.claimOneof(0, name: "kind", in: &members)
+          self.kind = .real(try decoder.decodeDouble())
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
   }
 }
 
@@ -1549,6 +2668,130 @@ nonisolated extension Tandem_Test_Recursive: TandemProtobuf.Message {
   }
 }
 
+nonisolated extension Tandem_Test_Recursive: TandemProtobuf.JSONCodableMessage {
+  func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if self.depth != 0 || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("depth", protoName: "depth")
+      encoder.writeInt32(self.depth)
+    }
+    if self.hasChild {
+      encoder.writeFieldName("child", protoName: "child")
+      try encoder.writeMessage(self.child)
+    }
+    if !self.children.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("children", protoName: "children")
+      encoder.beginArray()
+      for value in self.children {
+        try encoder.writeMessage(value)
+      }
+      encoder.endArray()
+    }
+    switch self.node {
+    case .left(let value)?:
+      encoder.writeFieldName("left", protoName: "left")
+      try encoder.writeMessage(value)
+    case .leaf(let value)?:
+      encoder.writeFieldName("leaf", protoName: "leaf")
+      encoder.writeInt32(value)
+    case nil:
+      break
+    }
+    if !self.named.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("named", protoName: "named")
+      encoder.beginObject()
+      for (key, value) in self.named {
+        encoder.writeMapKey(key)
+        try encoder.writeMessage(value)
+      }
+      encoder.endObject()
+    }
+    encoder.endObject()
+  }
+
+  mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "depth":
+        try decoder.claimField(1, name: "depth", in: &members)
+        if decoder.isNull {
+          self.depth = 0
+        } else {
+          self.depth = try decoder.decodeInt32()
+        }
+      case "child":
+        try decoder.claimField(2, name: "child", in: &members)
+        if decoder.isNull {
+          self.clearChild()
+        } else {
+          var value = self.child
+          try decoder.decodeMessage(&value)
+          self.child = value
+        }
+      case "children":
+        try decoder.claimField(3, name: "children", in: &members)
+        if decoder.isNull {
+          self.children = []
+        } else {
+          var values: [Tandem_Test_Recursive] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            var value = Tandem_Test_Recursive()
+            try decoder.decodeMessage(&value)
+            values.append(value)
+          }
+          self.children = values
+        }
+      case "left":
+        try decoder.claimField(4, name: "left", in: &members)
+        if decoder.isNull {
+          if case .left(_)? = self.node {
+            self.node = nil
+          }
+        } else {
+          try decoder.claimOneof(0, name: "node", in: &members)
+          var value: Tandem_Test_Recursive
+          if case .left(let existing)? = self.node {
+            value = existing
+          } else {
+            value = Tandem_Test_Recursive()
+          }
+          try decoder.decodeMessage(&value)
+          self.node = .left(value)
+        }
+      case "leaf":
+        try decoder.claimField(5, name: "leaf", in: &members)
+        if decoder.isNull {
+          if case .leaf(_)? = self.node {
+            self.node = nil
+          }
+        } else {
+          try decoder.claimOneof(0, name: "node", in: &members)
+          self.node = .leaf(try decoder.decodeInt32())
+        }
+      case "named":
+        try decoder.claimField(6, name: "named", in: &members)
+        if decoder.isNull {
+          self.named = [:]
+        } else {
+          var map: [String: Tandem_Test_Recursive] = [:]
+          var entries = try decoder.beginObject()
+          while let key = decoder.nextMember(&entries) {
+            let mapKey = key
+            var value = Tandem_Test_Recursive()
+            try decoder.decodeMessage(&value)
+            map[mapKey] = value
+          }
+          self.named = map
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
+  }
+}
+
 nonisolated extension Tandem_Test_Ping: TandemProtobuf.Message {
   static let protoMessageName: String = "tandem.test.Ping"
 
@@ -1593,6 +2836,47 @@ nonisolated extension Tandem_Test_Ping: TandemProtobuf.Message {
   }
 }
 
+nonisolated extension Tandem_Test_Ping: TandemProtobuf.JSONCodableMessage {
+  func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if self.hasPong {
+      encoder.writeFieldName("pong", protoName: "pong")
+      try encoder.writeMessage(self.pong)
+    }
+    if self.value != 0 || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("value", protoName: "value")
+      encoder.writeInt32(self.value)
+    }
+    encoder.endObject()
+  }
+
+  mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "pong":
+        try decoder.claimField(1, name: "pong", in: &members)
+        if decoder.isNull {
+          self.clearPong()
+        } else {
+          var value = self.pong
+          try decoder.decodeMessage(&value)
+          self.pong = value
+        }
+      case "value":
+        try decoder.claimField(2, name: "value", in: &members)
+        if decoder.isNull {
+          self.value = 0
+        } else {
+          self.value = try decoder.decodeInt32()
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
+  }
+}
+
 nonisolated extension Tandem_Test_Pong: TandemProtobuf.Message {
   static let protoMessageName: String = "tandem.test.Pong"
 
@@ -1625,6 +2909,36 @@ nonisolated extension Tandem_Test_Pong: TandemProtobuf.Message {
       encoder.writeMessage(self._ping!.value)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+}
+
+nonisolated extension Tandem_Test_Pong: TandemProtobuf.JSONCodableMessage {
+  func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if self.hasPing {
+      encoder.writeFieldName("ping", protoName: "ping")
+      try encoder.writeMessage(self.ping)
+    }
+    encoder.endObject()
+  }
+
+  mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "ping":
+        try decoder.claimField(1, name: "ping", in: &members)
+        if decoder.isNull {
+          self.clearPing()
+        } else {
+          var value = self.ping
+          try decoder.decodeMessage(&value)
+          self.ping = value
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
   }
 }
 
@@ -1718,5 +3032,113 @@ nonisolated extension Tandem_Test_Everything: TandemProtobuf.Message {
       encoder.writeMessage(self._ping!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+}
+
+nonisolated extension Tandem_Test_Everything: TandemProtobuf.JSONCodableMessage {
+  func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if self.hasScalars {
+      encoder.writeFieldName("scalars", protoName: "scalars")
+      try encoder.writeMessage(self.scalars)
+    }
+    if self.hasRepeated {
+      encoder.writeFieldName("repeated", protoName: "repeated")
+      try encoder.writeMessage(self.repeated)
+    }
+    if self.hasMaps {
+      encoder.writeFieldName("maps", protoName: "maps")
+      try encoder.writeMessage(self.maps)
+    }
+    if self.hasOptionals {
+      encoder.writeFieldName("optionals", protoName: "optionals")
+      try encoder.writeMessage(self.optionals)
+    }
+    if self.hasOneofs {
+      encoder.writeFieldName("oneofs", protoName: "oneofs")
+      try encoder.writeMessage(self.oneofs)
+    }
+    if self.hasRecursive {
+      encoder.writeFieldName("recursive", protoName: "recursive")
+      try encoder.writeMessage(self.recursive)
+    }
+    if self.hasPing {
+      encoder.writeFieldName("ping", protoName: "ping")
+      try encoder.writeMessage(self.ping)
+    }
+    encoder.endObject()
+  }
+
+  mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "scalars":
+        try decoder.claimField(1, name: "scalars", in: &members)
+        if decoder.isNull {
+          self.clearScalars()
+        } else {
+          var value = self.scalars
+          try decoder.decodeMessage(&value)
+          self.scalars = value
+        }
+      case "repeated":
+        try decoder.claimField(2, name: "repeated", in: &members)
+        if decoder.isNull {
+          self.clearRepeated()
+        } else {
+          var value = self.repeated
+          try decoder.decodeMessage(&value)
+          self.repeated = value
+        }
+      case "maps":
+        try decoder.claimField(3, name: "maps", in: &members)
+        if decoder.isNull {
+          self.clearMaps()
+        } else {
+          var value = self.maps
+          try decoder.decodeMessage(&value)
+          self.maps = value
+        }
+      case "optionals":
+        try decoder.claimField(4, name: "optionals", in: &members)
+        if decoder.isNull {
+          self.clearOptionals()
+        } else {
+          var value = self.optionals
+          try decoder.decodeMessage(&value)
+          self.optionals = value
+        }
+      case "oneofs":
+        try decoder.claimField(5, name: "oneofs", in: &members)
+        if decoder.isNull {
+          self.clearOneofs()
+        } else {
+          var value = self.oneofs
+          try decoder.decodeMessage(&value)
+          self.oneofs = value
+        }
+      case "recursive":
+        try decoder.claimField(6, name: "recursive", in: &members)
+        if decoder.isNull {
+          self.clearRecursive()
+        } else {
+          var value = self.recursive
+          try decoder.decodeMessage(&value)
+          self.recursive = value
+        }
+      case "ping":
+        try decoder.claimField(7, name: "ping", in: &members)
+        if decoder.isNull {
+          self.clearPing()
+        } else {
+          var value = self.ping
+          try decoder.decodeMessage(&value)
+          self.ping = value
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
   }
 }

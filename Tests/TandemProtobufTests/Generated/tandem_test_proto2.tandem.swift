@@ -32,6 +32,26 @@ nonisolated enum Tandem_Test2_Size: TandemProtobuf.ProtobufEnum, CaseIterable {
   static let allCases: [Tandem_Test2_Size] = [.small, .medium, .large]
 }
 
+nonisolated extension Tandem_Test2_Size: TandemProtobuf.JSONCodableEnum {
+  static func _protobufName(ofNumber number: Int32) -> String? {
+    switch number {
+    case 1: return "SMALL"
+    case 2: return "MEDIUM"
+    case 3: return "LARGE"
+    default: return nil
+    }
+  }
+
+  static func _protobufNumber(ofName name: String) -> Int32? {
+    switch name {
+    case "SMALL": return 1
+    case "MEDIUM": return 2
+    case "LARGE": return 3
+    default: return nil
+    }
+  }
+}
+
 /// A closed enum that can be a map value: protoc requires such an enum to start with 0.
 nonisolated enum Tandem_Test2_Level: TandemProtobuf.ProtobufEnum, CaseIterable {
   case zero // = 0
@@ -56,6 +76,24 @@ nonisolated enum Tandem_Test2_Level: TandemProtobuf.ProtobufEnum, CaseIterable {
 
   /// Every defined value in declaration order, without aliases.
   static let allCases: [Tandem_Test2_Level] = [.zero, .one]
+}
+
+nonisolated extension Tandem_Test2_Level: TandemProtobuf.JSONCodableEnum {
+  static func _protobufName(ofNumber number: Int32) -> String? {
+    switch number {
+    case 0: return "LEVEL_ZERO"
+    case 1: return "LEVEL_ONE"
+    default: return nil
+    }
+  }
+
+  static func _protobufNumber(ofName name: String) -> Int32? {
+    switch name {
+    case "LEVEL_ZERO": return 0
+    case "LEVEL_ONE": return 1
+    default: return nil
+    }
+  }
 }
 
 nonisolated struct Tandem_Test2_Defaults: Sendable {
@@ -324,6 +362,7 @@ nonisolated struct Tandem_Test2_Proto2: Sendable {
   var levels: [Int32: Tandem_Test2_Level] = [:]
 
   var unknownFields = UnknownFields()
+  var extensionFields = ExtensionFieldSet()
 
   nonisolated enum OneOf_Choice: Sendable, Hashable {
     case choiceInt(Int32)
@@ -573,7 +612,222 @@ nonisolated extension Tandem_Test2_Defaults: TandemProtobuf.Message {
   }
 }
 
-nonisolated extension Tandem_Test2_Proto2: TandemProtobuf.Message {
+nonisolated extension Tandem_Test2_Defaults: TandemProtobuf.JSONCodableMessage {
+  func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if self.hasInt32Value {
+      encoder.writeFieldName("int32Value", protoName: "int32_value")
+      encoder.writeInt32(self.int32Value)
+    }
+    if self.hasInt64Value {
+      encoder.writeFieldName("int64Value", protoName: "int64_value")
+      encoder.writeInt64(self.int64Value)
+    }
+    if self.hasUint32Value {
+      encoder.writeFieldName("uint32Value", protoName: "uint32_value")
+      encoder.writeUInt32(self.uint32Value)
+    }
+    if self.hasUint64Value {
+      encoder.writeFieldName("uint64Value", protoName: "uint64_value")
+      encoder.writeUInt64(self.uint64Value)
+    }
+    if self.hasSint32Value {
+      encoder.writeFieldName("sint32Value", protoName: "sint32_value")
+      encoder.writeInt32(self.sint32Value)
+    }
+    if self.hasSint64Value {
+      encoder.writeFieldName("sint64Value", protoName: "sint64_value")
+      encoder.writeInt64(self.sint64Value)
+    }
+    if self.hasFixed32Value {
+      encoder.writeFieldName("fixed32Value", protoName: "fixed32_value")
+      encoder.writeUInt32(self.fixed32Value)
+    }
+    if self.hasFixed64Value {
+      encoder.writeFieldName("fixed64Value", protoName: "fixed64_value")
+      encoder.writeUInt64(self.fixed64Value)
+    }
+    if self.hasSfixed32Value {
+      encoder.writeFieldName("sfixed32Value", protoName: "sfixed32_value")
+      encoder.writeInt32(self.sfixed32Value)
+    }
+    if self.hasSfixed64Value {
+      encoder.writeFieldName("sfixed64Value", protoName: "sfixed64_value")
+      encoder.writeInt64(self.sfixed64Value)
+    }
+    if self.hasFloatValue {
+      encoder.writeFieldName("floatValue", protoName: "float_value")
+      encoder.writeFloat(self.floatValue)
+    }
+    if self.hasDoubleValue {
+      encoder.writeFieldName("doubleValue", protoName: "double_value")
+      encoder.writeDouble(self.doubleValue)
+    }
+    if self.hasNanValue {
+      encoder.writeFieldName("nanValue", protoName: "nan_value")
+      encoder.writeDouble(self.nanValue)
+    }
+    if self.hasBoolValue {
+      encoder.writeFieldName("boolValue", protoName: "bool_value")
+      encoder.writeBool(self.boolValue)
+    }
+    if self.hasStringValue {
+      encoder.writeFieldName("stringValue", protoName: "string_value")
+      encoder.writeString(self.stringValue)
+    }
+    if self.hasBytesValue {
+      encoder.writeFieldName("bytesValue", protoName: "bytes_value")
+      encoder.writeBytes(self.bytesValue)
+    }
+    if self.hasSize {
+      encoder.writeFieldName("size", protoName: "size")
+      encoder.writeEnum(self.size)
+    }
+    if self.hasInfFloat {
+      encoder.writeFieldName("infFloat", protoName: "inf_float")
+      encoder.writeFloat(self.infFloat)
+    }
+    encoder.endObject()
+  }
+
+  mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "int32Value", "int32_value":
+        try decoder.claimField(1, name: "int32_value", in: &members)
+        if decoder.isNull {
+          self.clearInt32Value()
+        } else {
+          self.int32Value = try decoder.decodeInt32()
+        }
+      case "int64Value", "int64_value":
+        try decoder.claimField(2, name: "int64_value", in: &members)
+        if decoder.isNull {
+          self.clearInt64Value()
+        } else {
+          self.int64Value = try decoder.decodeInt64()
+        }
+      case "uint32Value", "uint32_value":
+        try decoder.claimField(3, name: "uint32_value", in: &members)
+        if decoder.isNull {
+          self.clearUint32Value()
+        } else {
+          self.uint32Value = try decoder.decodeUInt32()
+        }
+      case "uint64Value", "uint64_value":
+        try decoder.claimField(4, name: "uint64_value", in: &members)
+        if decoder.isNull {
+          self.clearUint64Value()
+        } else {
+          self.uint64Value = try decoder.decodeUInt64()
+        }
+      case "sint32Value", "sint32_value":
+        try decoder.claimField(5, name: "sint32_value", in: &members)
+        if decoder.isNull {
+          self.clearSint32Value()
+        } else {
+          self.sint32Value = try decoder.decodeInt32()
+        }
+      case "sint64Value", "sint64_value":
+        try decoder.claimField(6, name: "sint64_value", in: &members)
+        if decoder.isNull {
+          self.clearSint64Value()
+        } else {
+          self.sint64Value = try decoder.decodeInt64()
+        }
+      case "fixed32Value", "fixed32_value":
+        try decoder.claimField(7, name: "fixed32_value", in: &members)
+        if decoder.isNull {
+          self.clearFixed32Value()
+        } else {
+          self.fixed32Value = try decoder.decodeUInt32()
+        }
+      case "fixed64Value", "fixed64_value":
+        try decoder.claimField(8, name: "fixed64_value", in: &members)
+        if decoder.isNull {
+          self.clearFixed64Value()
+        } else {
+          self.fixed64Value = try decoder.decodeUInt64()
+        }
+      case "sfixed32Value", "sfixed32_value":
+        try decoder.claimField(9, name: "sfixed32_value", in: &members)
+        if decoder.isNull {
+          self.clearSfixed32Value()
+        } else {
+          self.sfixed32Value = try decoder.decodeInt32()
+        }
+      case "sfixed64Value", "sfixed64_value":
+        try decoder.claimField(10, name: "sfixed64_value", in: &members)
+        if decoder.isNull {
+          self.clearSfixed64Value()
+        } else {
+          self.sfixed64Value = try decoder.decodeInt64()
+        }
+      case "floatValue", "float_value":
+        try decoder.claimField(11, name: "float_value", in: &members)
+        if decoder.isNull {
+          self.clearFloatValue()
+        } else {
+          self.floatValue = try decoder.decodeFloat()
+        }
+      case "doubleValue", "double_value":
+        try decoder.claimField(12, name: "double_value", in: &members)
+        if decoder.isNull {
+          self.clearDoubleValue()
+        } else {
+          self.doubleValue = try decoder.decodeDouble()
+        }
+      case "nanValue", "nan_value":
+        try decoder.claimField(13, name: "nan_value", in: &members)
+        if decoder.isNull {
+          self.clearNanValue()
+        } else {
+          self.nanValue = try decoder.decodeDouble()
+        }
+      case "boolValue", "bool_value":
+        try decoder.claimField(14, name: "bool_value", in: &members)
+        if decoder.isNull {
+          self.clearBoolValue()
+        } else {
+          self.boolValue = try decoder.decodeBool()
+        }
+      case "stringValue", "string_value":
+        try decoder.claimField(15, name: "string_value", in: &members)
+        if decoder.isNull {
+          self.clearStringValue()
+        } else {
+          self.stringValue = try decoder.decodeString()
+        }
+      case "bytesValue", "bytes_value":
+        try decoder.claimField(16, name: "bytes_value", in: &members)
+        if decoder.isNull {
+          self.clearBytesValue()
+        } else {
+          self.bytesValue = try decoder.decodeBytes()
+        }
+      case "size":
+        try decoder.claimField(17, name: "size", in: &members)
+        if decoder.isNull {
+          self.clearSize()
+        } else {
+          if let value = try decoder.decodeEnum(Tandem_Test2_Size.self) { self.size = value }
+        }
+      case "infFloat", "inf_float":
+        try decoder.claimField(18, name: "inf_float", in: &members)
+        if decoder.isNull {
+          self.clearInfFloat()
+        } else {
+          self.infFloat = try decoder.decodeFloat()
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
+  }
+}
+
+nonisolated extension Tandem_Test2_Proto2: TandemProtobuf.ExtensibleMessage {
   static let protoMessageName: String = "tandem.test2.Proto2"
 
   mutating func decodeMessage(from decoder: inout WireDecoder) throws(ProtobufDecodingError) {
@@ -695,6 +949,9 @@ nonisolated extension Tandem_Test2_Proto2: TandemProtobuf.Message {
         else {
           decoder.keepField(from: entryStart, in: &self.unknownFields)
         }
+      case 100..<201:
+        try decoder.decodeExtensionField(
+          tag, messageName: Self.protoMessageName, into: &self.extensionFields, unknownFields: &self.unknownFields)
       default:
         try decoder.skipField(tag, into: &self.unknownFields)
       }
@@ -763,6 +1020,7 @@ nonisolated extension Tandem_Test2_Proto2: TandemProtobuf.Message {
       sizes.record(entrySize, in: slot)
       size += 2 + WireFormat.lengthDelimitedSize(entrySize)
     }
+    size += self.extensionFields.encodedSize(100..<201, into: &sizes)
     size += self.unknownFields.count
     return size
   }
@@ -832,7 +1090,277 @@ nonisolated extension Tandem_Test2_Proto2: TandemProtobuf.Message {
       encoder.writeTag(16)
       encoder.writeEnum(value.rawValue)
     }
+    self.extensionFields.encode(100..<201, to: &encoder)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  var isInitialized: Bool {
+    if self._id == nil { return false }
+    if let value = self._child?.value, !value.isInitialized { return false }
+    if !self.extensionFields.isInitialized { return false }
+    return true
+  }
+
+  func collectMissingRequiredFields(prefix: String, into paths: inout [String]) {
+    if self._id == nil { paths.append(prefix + "id") }
+    if let value = self._child?.value {
+      value.collectMissingRequiredFields(prefix: prefix + "child.", into: &paths)
+    }
+    self.extensionFields.collectMissingRequiredFields(prefix: prefix, into: &paths)
+  }
+}
+
+nonisolated extension Tandem_Test2_Proto2: TandemProtobuf.JSONCodableMessage {
+  func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if self.hasID {
+      encoder.writeFieldName("id", protoName: "id")
+      encoder.writeInt32(self.id)
+    }
+    if self.hasDefaults {
+      encoder.writeFieldName("defaults", protoName: "defaults")
+      try encoder.writeMessage(self.defaults)
+    }
+    if !self.unpacked.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("unpacked", protoName: "unpacked")
+      encoder.beginArray()
+      for value in self.unpacked {
+        encoder.writeInt32(value)
+      }
+      encoder.endArray()
+    }
+    if !self.packed.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("packed", protoName: "packed")
+      encoder.beginArray()
+      for value in self.packed {
+        encoder.writeInt32(value)
+      }
+      encoder.endArray()
+    }
+    if !self.sizes.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("sizes", protoName: "sizes")
+      encoder.beginArray()
+      for value in self.sizes {
+        encoder.writeEnum(value)
+      }
+      encoder.endArray()
+    }
+    if !self.packedSizes.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("packedSizes", protoName: "packed_sizes")
+      encoder.beginArray()
+      for value in self.packedSizes {
+        encoder.writeEnum(value)
+      }
+      encoder.endArray()
+    }
+    if self.hasData {
+      encoder.writeFieldName("data", protoName: "data")
+      try encoder.writeMessage(self.data)
+    }
+    if !self.item.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("item", protoName: "item")
+      encoder.beginArray()
+      for value in self.item {
+        try encoder.writeMessage(value)
+      }
+      encoder.endArray()
+    }
+    if !self.counts.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("counts", protoName: "counts")
+      encoder.beginObject()
+      for (key, value) in self.counts {
+        encoder.writeMapKey(key)
+        encoder.writeInt32(value)
+      }
+      encoder.endObject()
+    }
+    switch self.choice {
+    case .choiceInt(let value)?:
+      encoder.writeFieldName("choiceInt", protoName: "choice_int")
+      encoder.writeInt32(value)
+    case .choiceString(let value)?:
+      encoder.writeFieldName("choiceString", protoName: "choice_string")
+      encoder.writeString(value)
+    case nil:
+      break
+    }
+    if self.hasSize {
+      encoder.writeFieldName("size", protoName: "size")
+      encoder.writeEnum(self.size)
+    }
+    if self.hasChild {
+      encoder.writeFieldName("child", protoName: "child")
+      try encoder.writeMessage(self.child)
+    }
+    if !self.levels.isEmpty || encoder.alwaysPrintFieldsWithoutPresence {
+      encoder.writeFieldName("levels", protoName: "levels")
+      encoder.beginObject()
+      for (key, value) in self.levels {
+        encoder.writeMapKey(key)
+        encoder.writeEnum(value)
+      }
+      encoder.endObject()
+    }
+    encoder.endObject()
+  }
+
+  mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "id":
+        try decoder.claimField(1, name: "id", in: &members)
+        if decoder.isNull {
+          self.clearID()
+        } else {
+          self.id = try decoder.decodeInt32()
+        }
+      case "defaults":
+        try decoder.claimField(2, name: "defaults", in: &members)
+        if decoder.isNull {
+          self.clearDefaults()
+        } else {
+          var value = self.defaults
+          try decoder.decodeMessage(&value)
+          self.defaults = value
+        }
+      case "unpacked":
+        try decoder.claimField(3, name: "unpacked", in: &members)
+        if decoder.isNull {
+          self.unpacked = []
+        } else {
+          var values: [Int32] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            values.append(try decoder.decodeInt32())
+          }
+          self.unpacked = values
+        }
+      case "packed":
+        try decoder.claimField(4, name: "packed", in: &members)
+        if decoder.isNull {
+          self.packed = []
+        } else {
+          var values: [Int32] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            values.append(try decoder.decodeInt32())
+          }
+          self.packed = values
+        }
+      case "sizes":
+        try decoder.claimField(5, name: "sizes", in: &members)
+        if decoder.isNull {
+          self.sizes = []
+        } else {
+          var values: [Tandem_Test2_Size] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            if let value = try decoder.decodeEnum(Tandem_Test2_Size.self) { values.append(value) }
+          }
+          self.sizes = values
+        }
+      case "packedSizes", "packed_sizes":
+        try decoder.claimField(6, name: "packed_sizes", in: &members)
+        if decoder.isNull {
+          self.packedSizes = []
+        } else {
+          var values: [Tandem_Test2_Size] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            if let value = try decoder.decodeEnum(Tandem_Test2_Size.self) { values.append(value) }
+          }
+          self.packedSizes = values
+        }
+      case "data":
+        try decoder.claimField(7, name: "data", in: &members)
+        if decoder.isNull {
+          self.clearData()
+        } else {
+          var value = self.data
+          try decoder.decodeMessage(&value)
+          self.data = value
+        }
+      case "item":
+        try decoder.claimField(10, name: "item", in: &members)
+        if decoder.isNull {
+          self.item = []
+        } else {
+          var values: [Tandem_Test2_Proto2.Item] = []
+          var elements = try decoder.beginArray()
+          while decoder.nextElement(&elements) {
+            var value = Tandem_Test2_Proto2.Item()
+            try decoder.decodeMessage(&value)
+            values.append(value)
+          }
+          self.item = values
+        }
+      case "counts":
+        try decoder.claimField(12, name: "counts", in: &members)
+        if decoder.isNull {
+          self.counts = [:]
+        } else {
+          var map: [String: Int32] = [:]
+          var entries = try decoder.beginObject()
+          while let key = decoder.nextMember(&entries) {
+            let mapKey = key
+            map[mapKey] = try decoder.decodeInt32()
+          }
+          self.counts = map
+        }
+      case "choiceInt", "choice_int":
+        try decoder.claimField(13, name: "choice_int", in: &members)
+        if decoder.isNull {
+          if case .choiceInt(_)? = self.choice {
+            self.choice = nil
+          }
+        } else {
+          try decoder.claimOneof(0, name: "choice", in: &members)
+          self.choice = .choiceInt(try decoder.decodeInt32())
+        }
+      case "choiceString", "choice_string":
+        try decoder.claimField(14, name: "choice_string", in: &members)
+        if decoder.isNull {
+          if case .choiceString(_)? = self.choice {
+            self.choice = nil
+          }
+        } else {
+          try decoder.claimOneof(0, name: "choice", in: &members)
+          self.choice = .choiceString(try decoder.decodeString())
+        }
+      case "size":
+        try decoder.claimField(15, name: "size", in: &members)
+        if decoder.isNull {
+          self.clearSize()
+        } else {
+          if let value = try decoder.decodeEnum(Tandem_Test2_Size.self) { self.size = value }
+        }
+      case "child":
+        try decoder.claimField(16, name: "child", in: &members)
+        if decoder.isNull {
+          self.clearChild()
+        } else {
+          var value = self.child
+          try decoder.decodeMessage(&value)
+          self.child = value
+        }
+      case "levels":
+        try decoder.claimField(17, name: "levels", in: &members)
+        if decoder.isNull {
+          self.levels = [:]
+        } else {
+          var map: [Int32: Tandem_Test2_Level] = [:]
+          var entries = try decoder.beginObject()
+          while let key = decoder.nextMember(&entries) {
+            let mapKey = try decoder.mapKeyInt32(key)
+            if let value = try decoder.decodeEnum(Tandem_Test2_Level.self) { map[mapKey] = value }
+          }
+          self.levels = map
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
   }
 }
 
@@ -877,6 +1405,45 @@ nonisolated extension Tandem_Test2_Proto2.DataMessage: TandemProtobuf.Message {
   }
 }
 
+nonisolated extension Tandem_Test2_Proto2.DataMessage: TandemProtobuf.JSONCodableMessage {
+  func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if self.hasA {
+      encoder.writeFieldName("a", protoName: "a")
+      encoder.writeInt32(self.a)
+    }
+    if self.hasB {
+      encoder.writeFieldName("b", protoName: "b")
+      encoder.writeString(self.b)
+    }
+    encoder.endObject()
+  }
+
+  mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "a":
+        try decoder.claimField(8, name: "a", in: &members)
+        if decoder.isNull {
+          self.clearA()
+        } else {
+          self.a = try decoder.decodeInt32()
+        }
+      case "b":
+        try decoder.claimField(9, name: "b", in: &members)
+        if decoder.isNull {
+          self.clearB()
+        } else {
+          self.b = try decoder.decodeString()
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
+  }
+}
+
 nonisolated extension Tandem_Test2_Proto2.Item: TandemProtobuf.Message {
   static let protoMessageName: String = "tandem.test2.Proto2.Item"
 
@@ -906,5 +1473,33 @@ nonisolated extension Tandem_Test2_Proto2.Item: TandemProtobuf.Message {
       encoder.writeInt32(self._value!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+}
+
+nonisolated extension Tandem_Test2_Proto2.Item: TandemProtobuf.JSONCodableMessage {
+  func encodeJSON(to encoder: inout TandemProtobuf.JSONMessageEncoder) throws(TandemProtobuf.JSONEncodingError) {
+    encoder.beginObject()
+    if self.hasValue {
+      encoder.writeFieldName("value", protoName: "value")
+      encoder.writeInt32(self.value)
+    }
+    encoder.endObject()
+  }
+
+  mutating func decodeJSON(from decoder: inout TandemProtobuf.JSONMessageDecoder) throws(TandemProtobuf.JSONDecodingError) {
+    var members = try decoder.beginObject()
+    while let key = decoder.nextMember(&members) {
+      switch key {
+      case "value":
+        try decoder.claimField(11, name: "value", in: &members)
+        if decoder.isNull {
+          self.clearValue()
+        } else {
+          self.value = try decoder.decodeInt32()
+        }
+      default:
+        try decoder.skipUnknownField(key, messageName: Self.protoMessageName)
+      }
+    }
   }
 }

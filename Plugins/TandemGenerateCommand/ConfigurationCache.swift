@@ -1,0 +1,1 @@
+../TandemGenerator/ConfigurationCache.swift

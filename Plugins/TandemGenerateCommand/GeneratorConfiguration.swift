@@ -1,0 +1,1 @@
+../TandemGenerator/GeneratorConfiguration.swift
