@@ -51,7 +51,7 @@ public final class Channel: RPCChannel {
         throw ChannelError(.transportUnavailable, "transport .quic always uses TLS; pass a TLS security such as .caFile(path)")
       }
     case .hybrid, .adaptive:
-      // TODO: racing QUIC against TCP is issue 4.
+      // TODO: race QUIC against TCP and fall back between them.
       throw ChannelError(
         .transportUnavailable,
         "transport \(transport) is not available yet; use .tcp or .quic"

@@ -96,10 +96,10 @@ public final class Server: Sendable {
 
   /// Binds, serves until shutdown, then drains and returns.
   ///
-  /// - Throws: ``ServerError`` when the configuration is invalid (no transport, QUIC without
-  ///   TLS, or two services with the same method path), ``TLSError`` when the certificate or
-  ///   key cannot be loaded, and ``IOError`` when binding fails (for both transports, when the
-  ///   UDP port with the TCP port's number is taken).
+  /// - Throws: ``ServerError`` when the configuration is invalid: no transport, QUIC without
+  ///   TLS, or two services with the same method path. ``TLSError`` when the certificate or
+  ///   key cannot be loaded. ``IOError`` when binding fails, also when both transports are
+  ///   requested and the UDP port with the TCP port's number is taken.
   public func run() async throws {
     let alreadyRunning = state.withLock { state -> Bool in
       if state.phase != .idle { return true }
@@ -207,7 +207,7 @@ public final class Server: Sendable {
   /// Starts the requested transports: TCP first, then UDP at the port number TCP got, so that
   /// both share it even for port 0. Returns that port and the started transports.
   ///
-  /// With port 0 the UDP port that TCP's free port names may be taken; then both are closed
+  /// With port 0, the UDP port with the number TCP got may be taken. Then both are closed
   /// and the pair is tried again with a new port, up to 5 times.
   private func startTransports(acceptor: ServerCallAcceptor) async throws -> (Int, [any HTTPServerTransport]) {
     var attempt = 1

@@ -7,7 +7,7 @@ import TandemIO
 import XCTest
 
 /// QUIC behaviour that the shared call suite does not reach: stream credit, resumption and
-/// 0-RTT, migration, idle timeout, graceful shutdown, and the server's stateless answers.
+/// 0-RTT, migration, idle timeout, graceful shutdown, and the server's replies without a connection.
 final class QUICTransportTests: XCTestCase {
   let group = EventLoopGroup(threadCount: 2)
 

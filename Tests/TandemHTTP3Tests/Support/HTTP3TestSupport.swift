@@ -24,7 +24,7 @@ enum TestCertificate {
   }
 }
 
-/// What the test server does with a request: `/echo` echoes the body back, `/slow` answers
+/// What the test server does with a request: `/echo` echoes the body back, `/slow` responds
 /// after `delay`, `/stream` sends `count` messages `interval` apart, each a 4-byte counter.
 final class TestAcceptor: HTTPServerStreamAcceptor {
   let delay: Duration
