@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Echo example, starts echo-server with a self-signed certificate on a free
-# port of 127.0.0.1, makes each kind of call with echo-client over TLS and over plaintext
-# HTTP/2, prints what happened, and stops the server. Safe to run again.
+# port of 127.0.0.1, makes each kind of call with echo-client over HTTP/2 with TLS, over
+# HTTP/3 on QUIC and over plaintext HTTP/2, prints what happened, and stops the server.
+# Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -76,11 +77,14 @@ echo "==> echo-server on TCP and QUIC at the same port number (HTTP/2 and HTTP/3
 start_server --transport both
 cat "$workdir/server.log"
 ca="$(grep -o '/tmp/tandem-echo-[^ ]*/server.crt' "$workdir/server.log" | head -n1)"
-quic_client=("$bin/echo-client" --target "127.0.0.1:$port" --ca "$ca" --server-name localhost --transport quic)
+quic_client=("$bin/echo-client" --target "127.0.0.1:$port" --ca "$ca" --server-name localhost --transport quic
+  --metadata x-echo-greeting=hello)
 echo "--- unary over HTTP/3"
 "${quic_client[@]}" get "hello over quic"
 echo "--- server streaming over HTTP/3"
 "${quic_client[@]}" expand "each call on its own QUIC stream"
+echo "--- client streaming over HTTP/3"
+"${quic_client[@]}" collect alpha beta gamma
 echo "--- bidirectional streaming over HTTP/3"
 "${quic_client[@]}" update ping pong
 echo "--- the same server over HTTP/2 on TCP"

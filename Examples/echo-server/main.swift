@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Tandem
 
 #if canImport(Glibc)
@@ -112,6 +113,8 @@ if options.transport != "tcp" && options.plaintext {
 }
 
 var tls: ServerTLS?
+/// The folder of a generated certificate, removed when the server stops.
+var generatedDirectory: String?
 if let certificate = options.certificatePath, let key = options.keyPath {
   tls = .pem(certificateChain: certificate, privateKey: key)
 } else if !options.plaintext {
@@ -121,6 +124,7 @@ if let certificate = options.certificatePath, let key = options.keyPath {
     exit(1)
   }
   do {
+    generatedDirectory = String(cString: directory)
     let generated = try SelfSignedCertificate.generate(in: String(cString: directory))
     tls = .pem(certificateChain: generated.certificatePath, privateKey: generated.privateKeyPath)
     writeLine("generated a self-signed certificate for localhost: \(generated.certificatePath) (key: \(generated.privateKeyPath))")
@@ -166,11 +170,20 @@ let announcer = Task {
   writeLine("echo-server listening on \(host):\(port) with \(scheme)")
 }
 
+/// Deletes the generated certificate and key, which are valid only for this run.
+nonisolated func removeGeneratedCertificate(in directory: String?) {
+  if let directory {
+    try? FileManager.default.removeItem(atPath: directory)
+  }
+}
+
 do {
   try await server.run()
   _ = await announcer.result
   withExtendedLifetime(signalSources) {}
+  removeGeneratedCertificate(in: generatedDirectory)
 } catch {
+  removeGeneratedCertificate(in: generatedDirectory)
   printError("echo-server: \(error)")
   exit(1)
 }

@@ -1,4 +1,5 @@
 import EchoProtos
+import Glibc
 import Synchronization
 import Tandem
 import XCTest
@@ -472,6 +473,31 @@ final class QUICLoopbackTests: LoopbackTests {
       error?.message.contains("NOT trusted") ?? false, "the error should say the chain is not trusted: \(String(describing: error))")
     channel.close()
     await server.stop()
+  }
+
+  func testDeadlineCoversConnecting() async throws {
+    // A UDP socket that never answers: the handshake cannot finish, so only the deadline ends the call.
+    let silent = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    defer { close(silent) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+        _ = bind(silent, pointer, length)
+        return getsockname(silent, pointer, &length)
+      }
+    }
+    let port = Int(UInt16(bigEndian: address.sin_port))
+    let channel = try Channel(target: "127.0.0.1:\(port)", transport: .quic, security: .insecure)
+    let started = ContinuousClock.now
+
+    await assertRPCError(.deadlineExceeded) {
+      try await Echo_V1_Echo.Client(channel: channel).get(.with { $0.text = "x" }, options: .init(timeout: .milliseconds(500)))
+    }
+    XCTAssertLessThan(ContinuousClock.now - started, .seconds(5), "the deadline must end the wait for the handshake")
+    channel.close()
   }
 
   func testQUICWithoutTLSIsRejected() throws {

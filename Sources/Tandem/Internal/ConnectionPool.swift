@@ -46,11 +46,14 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
       case .use(let connection):
         return connection
       case .await(let attempt):
-        do {
-          return try await attempt.value
-        } catch {
-          throw unavailable(detail: "\(error)")
+        guard let deadline else {
+          do {
+            return try await attempt.value
+          } catch {
+            throw unavailable(detail: "\(error)")
+          }
         }
+        return try await awaitAttempt(attempt, until: deadline)
       case .waitUntil(let instant, let failure):
         // As in gRPC without wait-for-ready, a call made while the channel backs off after a
         // failed attempt fails at once instead of waiting for the next attempt.
@@ -58,6 +61,38 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
         throw unavailable(detail: "\(failure); the next attempt starts in \(wait.millisecondsText)")
       case .closed:
         throw RPCError(code: .unavailable, message: "the channel to \(authority) is closed")
+      }
+    }
+  }
+
+  /// Waits for a connection attempt until the call's deadline. The attempt goes on for later
+  /// calls when the deadline passes first; awaiting a task's value cannot be cancelled, so
+  /// the two waits race through one continuation instead of a task group.
+  private func awaitAttempt(
+    _ attempt: Task<any HTTPClientConnection, any Error>, until deadline: ContinuousClock.Instant
+  ) async throws -> any HTTPClientConnection {
+    let authority = self.authority
+    let resumed = Mutex(false)
+    return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<any HTTPClientConnection, any Error>) in
+      let finish: @Sendable (Result<any HTTPClientConnection, any Error>) -> Void = { result in
+        let first = resumed.withLock { done -> Bool in
+          defer { done = true }
+          return !done
+        }
+        if first { continuation.resume(with: result) }
+      }
+      let timer = Task {
+        try? await Task.sleep(until: deadline, clock: .continuous)
+        finish(.failure(RPCError(code: .deadlineExceeded, message: "the deadline passed while connecting to \(authority)")))
+      }
+      Task {
+        do {
+          let connection = try await attempt.value
+          finish(.success(connection))
+        } catch {
+          finish(.failure(self.unavailable(detail: "\(error)")))
+        }
+        timer.cancel()
       }
     }
   }

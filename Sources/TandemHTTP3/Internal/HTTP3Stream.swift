@@ -5,14 +5,29 @@ import TandemIO
 /// Outbound bytes handed to nghttp3. They stay at this address until the peer acknowledges
 /// them or the stream closes, because ngtcp2 may retransmit them.
 struct OutboundChunk {
+  /// Small writes share chunks of this many bytes, so that many tiny messages cost one
+  /// allocation per chunk instead of one each.
+  static let minimumCapacity = 4096
+
   let base: UnsafeMutableRawPointer
-  let count: Int
+  let capacity: Int
+  var count: Int
 
   init(copying bytes: [UInt8]) {
-    let base = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
+    let capacity = max(bytes.count, Self.minimumCapacity)
+    let base = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 1)
     bytes.withUnsafeBytes { base.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
     self.base = base
+    self.capacity = capacity
     count = bytes.count
+  }
+
+  /// Appends `bytes` when they fit; returns whether they did.
+  mutating func append(_ bytes: [UInt8]) -> Bool {
+    guard capacity - count >= bytes.count else { return false }
+    bytes.withUnsafeBytes { (base + count).copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+    count += bytes.count
+    return true
   }
 
   func free() {
@@ -132,6 +147,10 @@ final class HTTP3Stream: HTTPStream, @unchecked Sendable {
     if pendingHead > 0 && pendingHead == pending.count {
       pending.removeAll(keepingCapacity: true)
       pendingHead = 0
+    }
+    // Chunks not yet handed to nghttp3 may still grow.
+    if pendingHead < pending.count, pending[pending.count - 1].append(bytes) {
+      return
     }
     pending.append(OutboundChunk(copying: bytes))
   }
