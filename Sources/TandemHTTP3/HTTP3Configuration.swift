@@ -34,6 +34,8 @@ public struct HTTP3Configuration: Sendable, Hashable {
   public var connectionWindowSize = 8 << 20
   /// The largest header list accepted, counted as in HTTP/2 (name + value + 32 per field).
   /// Default 16 KiB. A server rejects a larger request with status 431.
+  // NOTE: nghttp3 0.8 treats one header value above 64 KiB as a connection error, so such a
+  // request closes its whole connection (H3_GENERAL_PROTOCOL_ERROR) instead of getting 431.
   public var maxHeaderListSize = 16 * 1024
   /// A connection without any packet for this long closes silently (QUIC's
   /// `max_idle_timeout`; the smaller of both peers' values applies). Default 30 s.
