@@ -1,3 +1,4 @@
+import TandemHTTP
 import Synchronization
 
 #if canImport(Glibc)
@@ -119,4 +120,21 @@ public struct DiscardingLogHandler: LogHandler {
   public var minimumLevel: LogLevel { .error }
   public init() {}
   public func log(level: LogLevel, message: String, metadata: [(String, String)]) {}
+}
+
+extension LogHandler {
+  /// This handler as a transport's logger, with the transport's levels mapped to `LogLevel`.
+  var transportLogger: HTTPTransportLogger {
+    let handler: any LogHandler = self
+    return HTTPTransportLogger { level, message, metadata in
+      let mapped: LogLevel
+      switch level {
+      case .debug: mapped = .debug
+      case .info: mapped = .info
+      case .warning: mapped = .warning
+      }
+      guard mapped >= handler.minimumLevel else { return }
+      handler.log(level: mapped, message: message, metadata: metadata)
+    }
+  }
 }

@@ -244,7 +244,8 @@ public final class Server: Sendable {
         let quicTLS = try QUICServerTLSConfiguration.pem(
           certificateChainFile: tls.certificateChainPath, privateKeyFile: tls.privateKeyPath)
         let transport = HTTP3ServerTransport(
-          host: listenAddress.host, port: port, group: group, tls: quicTLS, configuration: configuration.http3)
+          host: listenAddress.host, port: port, group: group, tls: quicTLS, configuration: configuration.http3,
+          logger: configuration.logHandler.transportLogger)
         port = try await transport.start(acceptor: acceptor)
         transports.append(transport)
       }

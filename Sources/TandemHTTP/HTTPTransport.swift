@@ -131,3 +131,36 @@ public struct HTTPTransportError: Error, Sendable, Hashable, CustomStringConvert
 
   public var description: String { message }
 }
+
+/// A destination for a transport's log records: connections opened and closed, errors caught
+/// inside the transport, and server decisions such as switching to Retry.
+///
+/// The transport calls it on its event loops, so the sink must be quick and thread-safe.
+/// Tandem's `Server` and `Channel` bridge it to their `LogHandler`, which rate-limits repeats.
+public struct HTTPTransportLogger: Sendable {
+  /// The importance of a record.
+  public enum Level: Sendable, Hashable {
+    case debug
+    case info
+    case warning
+  }
+
+  private let sink: (@Sendable (Level, String, [(String, String)]) -> Void)?
+
+  /// Creates a logger that passes each record to `sink`.
+  public init(_ sink: @escaping @Sendable (_ level: Level, _ message: String, _ metadata: [(String, String)]) -> Void) {
+    self.sink = sink
+  }
+
+  private init() {
+    sink = nil
+  }
+
+  /// A logger that drops every record.
+  public static let disabled = HTTPTransportLogger()
+
+  /// Records one event with key-value context such as `connection_id` and `peer`.
+  public func log(_ level: Level, _ message: String, _ metadata: [(String, String)] = []) {
+    sink?(level, message, metadata)
+  }
+}

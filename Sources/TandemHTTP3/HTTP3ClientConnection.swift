@@ -48,6 +48,7 @@ public final class HTTP3ClientConnection: HTTPClientConnection, Sendable {
   ///   - delegate: receives GOAWAY and the end of the connection.
   ///   - timeout: the longest the handshake may take, default 20 s (the configuration's
   ///     `handshakeTimeout` also applies).
+  ///   - logger: where connection events are logged; default ``HTTPTransportLogger/disabled``.
   /// - Throws: ``HTTPTransportError`` when resolving or the handshake fails or times out,
   ///   ``TLSError`` when the certificate does not verify or a file is invalid, ``IOError``
   ///   when the socket cannot be created.
@@ -56,7 +57,8 @@ public final class HTTP3ClientConnection: HTTPClientConnection, Sendable {
     configuration: HTTP3Configuration = HTTP3Configuration(),
     sessionCache: QUICSessionCache? = .shared,
     delegate: (any HTTPClientConnectionDelegate)? = nil,
-    timeout: Duration = .seconds(20)
+    timeout: Duration = .seconds(20),
+    logger: HTTPTransportLogger = .disabled
   ) async throws -> HTTP3ClientConnection {
     try configuration.validate()
     let context = try tls.makeContext()
@@ -71,6 +73,7 @@ public final class HTTP3ClientConnection: HTTPClientConnection, Sendable {
       role: .client, configuration: configuration, eventLoop: loop, socket: socket, localAddress: socket.localAddress,
       remoteAddress: remote, packets: PacketBuffer(packetCapacity: configuration.maxUDPPayloadSize))
     handler.connection = quic
+    quic.logger = logger
     let client = HTTP3ClientConnection(connection: quic, delegate: delegate)
     let cacheKey = QUICSessionCache.key(serverName: serverName, port: port, address: remote.description)
 

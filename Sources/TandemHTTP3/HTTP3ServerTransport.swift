@@ -30,6 +30,8 @@ public final class HTTP3ServerTransport: HTTPServerTransport, Sendable {
   public let configuration: HTTP3Configuration
   /// Socket settings; see ``defaultSocketConfiguration``.
   public let socketConfiguration: UDPSocketConfiguration
+  /// Where connection events and caught errors are logged; default ``HTTPTransportLogger/disabled``.
+  public let logger: HTTPTransportLogger
 
   /// The server's default socket settings: UDP GRO on, 16 receive slots of 64 KiB each
   /// (1 MiB), and 4 MiB socket buffers requested, as QUIC at high rates needs.
@@ -46,8 +48,10 @@ public final class HTTP3ServerTransport: HTTPServerTransport, Sendable {
   public init(
     host: String, port: Int, group: EventLoopGroup, tls: QUICServerTLSConfiguration,
     configuration: HTTP3Configuration = HTTP3Configuration(),
-    socketConfiguration: UDPSocketConfiguration = HTTP3ServerTransport.defaultSocketConfiguration
+    socketConfiguration: UDPSocketConfiguration = HTTP3ServerTransport.defaultSocketConfiguration,
+    logger: HTTPTransportLogger = .disabled
   ) {
+    self.logger = logger
     self.host = host
     self.port = port
     self.group = group
@@ -70,7 +74,8 @@ public final class HTTP3ServerTransport: HTTPServerTransport, Sendable {
       state.started = true
     }
     let loop = group.next()
-    let endpoint = QUICServerEndpoint(configuration: configuration, eventLoop: loop, tls: tls.context, acceptor: acceptor)
+    let endpoint = QUICServerEndpoint(
+      configuration: configuration, eventLoop: loop, tls: tls.context, acceptor: acceptor, logger: logger)
     endpoint.onClosed = { [weak self] in self?.didClose() }
     let socket: UDPSocket
     do {

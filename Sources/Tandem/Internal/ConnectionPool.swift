@@ -201,7 +201,8 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
           configuration: configuration.http3,
           sessionCache: configuration.quicSessionCache,
           delegate: self,
-          timeout: configuration.connectTimeout
+          timeout: configuration.connectTimeout,
+          logger: configuration.logHandler.transportLogger
         )
       } else {
         connection = try await HTTP2ClientConnection.connect(

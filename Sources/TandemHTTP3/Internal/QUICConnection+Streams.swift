@@ -198,8 +198,8 @@ extension QUICConnection {
   /// Resets `stream` with H3_INTERNAL_ERROR because this side cannot send what the
   /// application passed.
   func failStream(_ stream: HTTP3Stream, because problem: String) {
-    // TODO: log `problem` with the stream ID once the project has a logging protocol.
     lastStreamFailure = "stream \(stream.id): \(problem)"
+    logger.log(.warning, "HTTP/3 stream reset because this side cannot send it", logMetadata + [("stream_id", String(stream.id)), ("problem", problem)])
     resetStream(stream, code: .internalError)
   }
 

@@ -169,8 +169,8 @@ extension QUICConnection {
       }
     } catch {
       // A full send queue drops these packets; QUIC's loss recovery sends their frames again.
-      // TODO: log the failure with the connection ID once the project has a logging protocol.
       lastSendFailure = "\(error)"
+      logger.log(.debug, "UDP send failed; QUIC will retransmit", logMetadata + [("error", "\(error)")])
     }
   }
 

@@ -121,6 +121,12 @@ final class QUICConnection: @unchecked Sendable {
 
   /// Called once when the connection has closed, with the reason.
   var onClose: ((QUICConnection, String) -> Void)?
+  var logger = HTTPTransportLogger.disabled
+
+  /// The key-value context of this connection's log records.
+  var logMetadata: [(String, String)] {
+    [("connection_id", String(connectionNumber)), ("peer", remoteAddress.description), ("role", role == .server ? "server" : "client")]
+  }
 
   init(
     role: Role, configuration: HTTP3Configuration, eventLoop: EventLoop, socket: UDPSocket?,
@@ -358,6 +364,7 @@ final class QUICConnection: @unchecked Sendable {
     }
     isTornDown = true
     closeDetail = detail
+    logger.log(.debug, "QUIC connection closed", logMetadata + [("open_streams", String(streams.count)), ("reason", detail)])
     acceptingStreams.store(false, ordering: .releasing)
     timer?.cancel()
     timer = nil

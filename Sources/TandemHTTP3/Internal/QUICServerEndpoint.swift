@@ -22,6 +22,9 @@ final class QUICServerEndpoint: UDPSocketHandler, @unchecked Sendable {
   let eventLoop: EventLoop
   let tls: GnuTLSServerContext
   let acceptor: any HTTPServerStreamAcceptor
+  let logger: HTTPTransportLogger
+  /// Whether the latest new connection needed a Retry because of many half-open ones.
+  private var retryingForLoad = false
   let statelessResetSecret = QUICConnection.randomBytes(32)
   let tokenSecret = QUICConnection.randomBytes(32)
   let packets: PacketBuffer
@@ -43,8 +46,9 @@ final class QUICServerEndpoint: UDPSocketHandler, @unchecked Sendable {
 
   init(
     configuration: HTTP3Configuration, eventLoop: EventLoop, tls: GnuTLSServerContext,
-    acceptor: any HTTPServerStreamAcceptor
+    acceptor: any HTTPServerStreamAcceptor, logger: HTTPTransportLogger
   ) {
+    self.logger = logger
     self.configuration = configuration
     self.eventLoop = eventLoop
     self.tls = tls
@@ -168,11 +172,13 @@ final class QUICServerEndpoint: UDPSocketHandler, @unchecked Sendable {
         header: header, originalDestination: originalDestination, tokenValidated: tokenValidated, tls: tls,
         resetSecret: statelessResetSecret)
     } catch {
-      // TODO: log the failure with the peer address once the project has a logging protocol.
+      logger.log(.warning, "creating a QUIC connection failed", [("peer", datagram.remoteAddress.description), ("error", "\(error)")])
       connection.endpoint = nil
       connection.releaseLibraries()
       return nil
     }
+    connection.logger = logger
+    logger.log(.debug, "QUIC connection accepted", connection.logMetadata + [("address_validated", tokenValidated ? "yes" : "no")])
     connections[ObjectIdentifier(connection)] = connection
     let original = QUICConnection.bytes(of: &header.dcid)
     connection.originalDestinationID = original
@@ -191,9 +197,16 @@ final class QUICServerEndpoint: UDPSocketHandler, @unchecked Sendable {
       var halfOpen = 0
       for connection in connections.values where !connection.handshakeCompleted {
         halfOpen += 1
-        if halfOpen >= limit { return true }
+        if halfOpen >= limit { break }
       }
-      return halfOpen >= limit
+      let overLimit = halfOpen >= limit
+      if overLimit != retryingForLoad {
+        retryingForLoad = overLimit
+        logger.log(
+          .info, overLimit ? "many half-open QUIC handshakes; new connections get a Retry" : "half-open QUIC handshakes below the limit; Retry off",
+          [("half_open", String(halfOpen)), ("limit", String(limit))])
+      }
+      return overLimit
     }
   }
 
