@@ -170,7 +170,7 @@ final class QUICTransportTests: XCTestCase {
 
   func testKeepaliveKeepsIdleConnectionOpen() async throws {
     var configuration = HTTP3Configuration()
-    configuration.idleTimeout = .milliseconds(400)
+    configuration.idleTimeout = .milliseconds(800)
     configuration.keepaliveInterval = .milliseconds(100)
     let server = try await TestHTTP3Server.start(group: group, configuration: configuration)
     let client = try await connect(server, configuration: configuration)
