@@ -133,7 +133,11 @@ extension QUICConnection {
     }
     flush()
     callbackDepth -= 1
-    ngtcp2_conn_update_pkt_tx_time(conn, now)
+    if handshakeCompleted {
+      // Before the handshake there is no RTT sample, so ngtcp2 would pace at 1.25 x cwnd per
+      // 333 ms and hold a flight's next packet for about 20 ms; handshake flights are small.
+      ngtcp2_conn_update_pkt_tx_time(conn, now)
+    }
     if let failure {
       close(applicationError: pendingApplicationError ?? UInt64(NGHTTP3_H3_INTERNAL_ERROR), detail: failure)
       return
