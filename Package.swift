@@ -91,6 +91,8 @@ let package = Package(
       path: "Examples/echo-client"
     ),
 
+    .executableTarget(name: "tandem-bench", dependencies: ["Tandem", "TandemHTTP3", "EchoProtos"], path: "Benchmarks/tandem-bench"),
+
     // Tests.
     .testTarget(name: "TandemProtobufTests", dependencies: ["TandemProtobuf"], exclude: ["Protos", "Interop"]),
     .testTarget(

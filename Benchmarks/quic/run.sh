@@ -3,13 +3,15 @@
 #
 #   rpc       Tandem's echo over QUIC against Tandem's echo over HTTP/2 (TLS on both), same
 #             client: unary calls per second at 1 and 64 concurrent calls, streaming throughput
-#             with 1 MiB messages, server CPU time per call. Needs the load client
-#             .build/release/tandem-bench (see the HOOK below); skipped without it.
+#             with 1 MiB messages, handshakes per second (full and 0-RTT), CPU time per call.
 #   bulk      Debian's gtlsserver serving a file of --bulk-mib MiB to gtlsclient, and the same
-#             byte count through Tandem's QUIC (HOOK); MB/s per run, median of --repeats.
-#   zero-rtt  time to the first response of gtlsclient with a full handshake and with 0-RTT
-#             (--session-file, --tp-file) through an added one-way delay: a network namespace
-#             with `tc netem` when that works, otherwise the UDP relay (quic-relay).
+#             byte count through Tandem's QUIC; MB/s per run, median of --repeats.
+#   zero-rtt  time to the first response through an added one-way delay: gtlsclient with a
+#             full handshake and with 0-RTT (--session-file, --tp-file), and Tandem's first call
+#             with a full handshake, a resumed session and 0-RTT. The delay comes from a network
+#             namespace with `tc netem` when that works, otherwise from the UDP relay (quic-relay).
+# The Tandem parts need the load client tandem-bench (Benchmarks/tandem-bench, built with
+# `swift build -c release --product tandem-bench`) and are skipped with a warning without it.
 #
 # Usage: Benchmarks/quic/run.sh [options]
 #   --sections LIST       comma-separated subset of rpc,bulk,zero-rtt (default all three)
@@ -19,6 +21,7 @@
 #   --delay-method M      auto, netns or relay (default auto: netns when root and netem works)
 #   --rpc-calls N         unary calls per rpc run (default 20000)
 #   --stream-mib N        MiB sent as 1 MiB messages per streaming run (default 64)
+#   --handshakes N        new channels (one call each) per handshake run (default 500)
 #   --timeout SECONDS     limit for every client run (default 60)
 #   --server-cpu N        CPU for the servers (default 1)
 #   --client-cpu N        CPU for the clients (default 0)
@@ -38,6 +41,7 @@ bulk_mib=64
 delay_ms=25
 delay_method=auto
 rpc_calls=20000
+handshake_count=500
 stream_mib=64
 run_timeout=60
 server_cpu=1
@@ -76,6 +80,7 @@ while (($# > 0)); do
     --delay-method) delay_method=$2 ;;
     --rpc-calls) rpc_calls=$2 ;;
     --stream-mib) stream_mib=$2 ;;
+    --handshakes) handshake_count=$2 ;;
     --timeout) run_timeout=$2 ;;
     --server-cpu) server_cpu=$2 ;;
     --client-cpu) client_cpu=$2 ;;
@@ -92,6 +97,7 @@ require_integer --bulk-mib "$bulk_mib" 1 1024
 require_integer --delay-ms "$delay_ms" 1 1000
 require_integer --rpc-calls "$rpc_calls" 100 10000000
 require_integer --stream-mib "$stream_mib" 1 4096
+require_integer --handshakes "$handshake_count" 1 100000
 require_integer --timeout "$run_timeout" 1 3600
 cpu_count=$(getconf _NPROCESSORS_ONLN)
 require_integer --server-cpu "$server_cpu" 0 $((cpu_count - 1))
@@ -144,6 +150,7 @@ stop_servers() {
     stop_process "$pid"
   done
   server_pids=()
+  watched_pid=""
 }
 
 bash "$repo_root/Tests/Interop/make_certs.sh" "$work_dir/certs" >/dev/null
@@ -174,17 +181,37 @@ ratio() {  # A B -> A / B with 2 decimals, or n/a
   awk -v a="$1" -v b="$2" 'BEGIN {if (b == 0) print "n/a"; else printf "%.2f", a / b}'
 }
 
+# Busy time of all CPUs in clock ticks (user, nice, system, irq, softirq, steal) from /proc/stat.
+all_cpus_busy_ticks() {
+  awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat
+}
+
 # Runs a command with the time limit and sets elapsed (s), cpu (s, user + system of the
-# command and its children) and run_status.
+# command and its children) and run_status. When watched_pid is set (a server), it also
+# compares the busy time of all CPUs with the time of the command and that server. The rest
+# is work of other processes on the machine, stored in other_work as percent of one CPU.
+# A run with more than 10% is listed as a warning, and max_other_work keeps the largest value.
+watched_pid=""
+max_other_work=0
 timed_run() {  # OUTPUT_FILE COMMAND...
   local output=$1
   shift
-  local TIMEFORMAT='%R %U %S' timing
+  local TIMEFORMAT='%R %U %S' timing busy_before busy_after server_before=0 server_after=0
+  busy_before=$(all_cpus_busy_ticks)
+  [[ -n $watched_pid ]] && server_before=$(process_cpu_ticks "$watched_pid" 2>/dev/null || echo 0)
   run_status=0
   timing=$({ time timeout "$run_timeout" "$@" >"$output" 2>&1; } 2>&1) || run_status=$?
+  busy_after=$(all_cpus_busy_ticks)
+  [[ -n $watched_pid ]] && server_after=$(process_cpu_ticks "$watched_pid" 2>/dev/null || echo 0)
   # `time` reports on its last line; a failing command leaves the status in run_status.
   read -r elapsed user system <<<"$(tail -1 <<<"$timing")"
   cpu=$(awk -v u="$user" -v s="$system" 'BEGIN {printf "%.3f", u + s}')
+  other_work=$(awk -v b=$((busy_after - busy_before)) -v sv=$((server_after - server_before)) -v hz="$clock_ticks" \
+    -v c="$cpu" -v e="$elapsed" 'BEGIN { o = (b - sv) / hz - c; if (o < 0) o = 0; printf "%.0f", (e > 0 ? o / e * 100 : 0) }')
+  if ((other_work > max_other_work)); then max_other_work=$other_work; fi
+  if ((other_work > 10)); then
+    warn "other processes used about ${other_work}% of a CPU during: ${*: -6}"
+  fi
 }
 
 declare -A report_rows=()
@@ -197,23 +224,27 @@ add_row() {  # SECTION LABEL VALUE...
 }
 
 # ===========================================================================
-# HOOK: Tandem's load client. Fill in when .build/release/tandem-bench exists.
+# Tandem's load client, tandem-bench (Benchmarks/tandem-bench; `tandem-bench --help`).
 #
-# run_tandem_bench TRANSPORT PORT WORKLOAD ARGS... runs the client once against a server on
-# 127.0.0.1:PORT and must print one line that starts with "RESULT" and contains key=value pairs:
-#   unary  --concurrency N --calls N      -> RESULT calls=N seconds=S
-#   stream --message-bytes N --messages N -> RESULT messages=N bytes=N seconds=S
-#   bulk   --bytes N                      -> RESULT bytes=N seconds=S
-#   first-call [--zero-rtt] --session-dir DIR -> RESULT first_response_ms=X early_data=accepted|rejected|none
-#   handshakes --count N [--zero-rtt]     -> RESULT handshakes=N seconds=S
-# TRANSPORT is tcp (HTTP/2 over TLS) or quic (HTTP/3). The flags below are a proposal; change
-# them here to match the client, and keep the RESULT line.
+# run_tandem_bench OUTPUT TRANSPORT PORT WORKLOAD ARGS... runs it once, pinned to the client
+# CPU, against a server on 127.0.0.1:PORT. TRANSPORT is tcp (HTTP/2 over TLS) or quic (HTTP/3).
+# It prints one line "RESULT key=value ...":
+#   unary --concurrency N --calls N  -> calls_per_s p50_us p99_us server_cpu_us_per_call ...
+#   stream --message-bytes N --messages N -> bytes seconds mb_per_s
+#   bulk --bytes N                   -> bytes seconds mb_per_s
+#   handshakes --count N [--zero-rtt] -> handshakes_per_s with_ticket server_cpu_us_per_handshake
+#   first-call --rounds N            -> full_ms resumed_ms zero_rtt_ms (medians) and *_runs
+# With --server-pid the client reads the server's /proc/PID/stat before and after the
+# measured part, so warm-up calls and the first handshake are not counted.
+# Set bench_prefix (an array) to run the client inside a network namespace.
 # ===========================================================================
+bench_prefix=()
 run_tandem_bench() {  # OUTPUT_FILE TRANSPORT PORT WORKLOAD [ARGS...]
   local output=$1 transport=$2 port=$3 workload=$4
   shift 4
-  timed_run "$output" taskset -c "$client_cpu" "$tandem_bench" --target "127.0.0.1:$port" --transport "$transport" \
-    --ca "$certs/ca.pem" --server-name localhost --workload "$workload" "$@"
+  timed_run "$output" "${bench_prefix[@]}" taskset -c "$client_cpu" "$tandem_bench" --target "127.0.0.1:$port" \
+    --transport "$transport" --ca "$certs/ca.pem" --server-name localhost --time-limit "$run_timeout" \
+    --workload "$workload" "$@"
 }
 
 # Reads KEY from the RESULT line of FILE, or prints n/a.
@@ -227,15 +258,18 @@ tandem_bench_ready() {
   [[ -x $tandem_bench ]]
 }
 
-# Starts Tandem's echo-server for TRANSPORT and sets server_port; returns 1 when it cannot.
+# Starts Tandem's echo-server for TRANSPORT and sets server_port and server_pid; returns 1
+# when it cannot. Set server_prefix (an array) to start it inside a network namespace.
+server_prefix=()
 start_echo_server() {  # TRANSPORT
   local transport=$1 log="$work_dir/echo-server-$1.log"
   server_port=$(free_udp_port)
-  taskset -c "$server_cpu" "$echo_server" --host 127.0.0.1 --port "$server_port" --transport "$transport" \
+  "${server_prefix[@]}" taskset -c "$server_cpu" "$echo_server" --host 127.0.0.1 --port "$server_port" --transport "$transport" \
     --tls-cert "$certs/server-chain.pem" --tls-key "$certs/server.key" >"$log" 2>&1 &
   local pid=$!
   server_pids+=("$pid")
   server_pid=$pid
+  watched_pid=$pid
   local waited=0
   until grep -q listening "$log"; do
     if ! kill -0 "$pid" 2>/dev/null || ((waited++ >= 150)); then
@@ -252,7 +286,7 @@ start_echo_server() {  # TRANSPORT
 
 section_rpc() {
   if ! tandem_bench_ready; then
-    warn "rpc: skipped: no load client at $tandem_bench (see the HOOK in this script)"
+    warn "rpc: skipped: no load client at $tandem_bench (build it with swift build -c release --product tandem-bench)"
     add_row rpc "Unary calls/s at 1 and 64 concurrent, streaming MB/s, server CPU per call" "skipped: no tandem-bench"
     return
   fi
@@ -261,43 +295,74 @@ section_rpc() {
   for ((round = 1; round <= repeats; round++)); do
     for transport in tcp quic; do
       start_echo_server "$transport" || continue
-      for workload in unary1 unary64 stream; do
-        local output="$work_dir/rpc-$transport-$workload.txt" ticks_before ticks_after calls seconds
-        ticks_before=$(process_cpu_ticks "$server_pid")
+      for workload in unary1 unary64 stream handshakes zero-rtt-handshakes; do
+        local output="$work_dir/rpc-$transport-$workload.txt"
+        local pid_args=(--server-pid "$server_pid")
         case $workload in
-          unary1) run_tandem_bench "$output" "$transport" "$server_port" unary --concurrency 1 --calls "$rpc_calls" ;;
-          unary64) run_tandem_bench "$output" "$transport" "$server_port" unary --concurrency 64 --calls "$rpc_calls" ;;
-          stream) run_tandem_bench "$output" "$transport" "$server_port" stream --message-bytes 1048576 --messages "$stream_mib" ;;
+          unary1) run_tandem_bench "$output" "$transport" "$server_port" unary --concurrency 1 --calls "$rpc_calls" "${pid_args[@]}" ;;
+          unary64) run_tandem_bench "$output" "$transport" "$server_port" unary --concurrency 64 --calls "$rpc_calls" "${pid_args[@]}" ;;
+          stream) run_tandem_bench "$output" "$transport" "$server_port" stream --message-bytes 1048576 --messages "$stream_mib" "${pid_args[@]}" ;;
+          handshakes) run_tandem_bench "$output" "$transport" "$server_port" handshakes --count "$handshake_count" "${pid_args[@]}" ;;
+          zero-rtt-handshakes)
+            [[ $transport == quic ]] || continue
+            run_tandem_bench "$output" "$transport" "$server_port" handshakes --count "$handshake_count" --zero-rtt "${pid_args[@]}" ;;
         esac
-        ticks_after=$(process_cpu_ticks "$server_pid")
         if ((run_status != 0)); then
           warn "rpc: $transport $workload round $round: tandem-bench exited with $run_status: $(tail -2 "$output" | tr '\n' ' ')"
           continue
         fi
-        seconds=$(result_value "$output" seconds)
-        if [[ $workload == stream ]]; then
-          values[$transport,stream]+=" $(awk -v b="$(result_value "$output" bytes)" -v s="$seconds" 'BEGIN {printf "%.1f", b / s / 1e6}')"
-        else
-          calls=$(result_value "$output" calls)
-          values[$transport,$workload]+=" $(awk -v c="$calls" -v s="$seconds" 'BEGIN {printf "%.0f", c / s}')"
-          values[$transport,cpu_$workload]+=" $(awk -v t=$((ticks_after - ticks_before)) -v hz="$clock_ticks" -v c="$calls" 'BEGIN {printf "%.1f", t / hz * 1e6 / c}')"
-          values[$transport,client_$workload]+=" $(awk -v c="$cpu" -v n="$calls" 'BEGIN {printf "%.1f", c * 1e6 / n}')"
-        fi
+        note "rpc: $transport $workload round $round: $(grep "^RESULT" "$output" | cut -c 8-), other work ${other_work}% of a CPU"
+        case $workload in
+          unary1 | unary64)
+            values[$transport,$workload]+=" $(result_value "$output" calls_per_s)"
+            values[$transport,mean_$workload]+=" $(result_value "$output" mean_us)"
+            values[$transport,p50_$workload]+=" $(result_value "$output" p50_us)"
+            values[$transport,slow_$workload]+=" $(result_value "$output" calls_over_10ms)"
+            values[$transport,p99_$workload]+=" $(result_value "$output" p99_us)"
+            values[$transport,cpu_$workload]+=" $(result_value "$output" server_cpu_us_per_call)"
+            values[$transport,client_$workload]+=" $(result_value "$output" client_cpu_us_per_call)"
+            ;;
+          stream)
+            values[$transport,stream]+=" $(result_value "$output" mb_per_s)"
+            values[$transport,cpu_stream]+=" $(result_value "$output" server_cpu_us_per_message)"
+            ;;
+          handshakes | zero-rtt-handshakes)
+            values[$transport,$workload]+=" $(result_value "$output" handshakes_per_s)"
+            values[$transport,cpu_$workload]+=" $(result_value "$output" server_cpu_us_per_handshake)"
+            if [[ $workload == zero-rtt-handshakes ]]; then
+              values[$transport,ticket_$workload]+=" $(result_value "$output" with_ticket)"
+            fi
+            ;;
+        esac
       done
       stop_servers
     done
   done
-  local metric label h2 h3
+  local metric key label h2 h3
   for metric in "unary1|Unary calls/s, 1 concurrent" "unary64|Unary calls/s, 64 concurrent" \
-    "stream|Streaming, 1 MiB messages (MB/s)" "cpu_unary1|Server CPU per call at 1 (µs)" \
-    "cpu_unary64|Server CPU per call at 64 (µs)" "client_unary64|Client CPU per call at 64 (µs)"; do
+    "mean_unary1|Mean latency at 1 concurrent (µs)" "slow_unary1|Calls slower than 10 ms at 1 concurrent (of --rpc-calls)" \
+    "p50_unary1|p50 latency at 1 concurrent (µs)" "p99_unary1|p99 latency at 1 concurrent (µs)" \
+    "p50_unary64|p50 latency at 64 concurrent (µs)" "p99_unary64|p99 latency at 64 concurrent (µs)" \
+    "cpu_unary1|Server CPU per call at 1 (µs)" "cpu_unary64|Server CPU per call at 64 (µs)" \
+    "client_unary1|Client CPU per call at 1 (µs)" "client_unary64|Client CPU per call at 64 (µs)" \
+    "stream|Streaming, 1 MiB messages echoed on one call (MB/s, one direction)" \
+    "cpu_stream|Server CPU per 1 MiB message echoed (µs)" \
+    "handshakes|Handshakes/s, full (new channel per call, $handshake_count calls)" \
+    "cpu_handshakes|Server CPU per full handshake and call (µs)" \
+    "zero-rtt-handshakes|Handshakes/s, 0-RTT (QUIC; HTTP/2 column: full TLS)" \
+    "cpu_zero-rtt-handshakes|Server CPU per 0-RTT handshake and call (µs)"; do
     IFS='|' read -r key label <<<"$metric"
     # shellcheck disable=SC2086
     h2=$(median ${values[tcp,$key]:-})
     # shellcheck disable=SC2086
     h3=$(median ${values[quic,$key]:-})
+    case $key in
+      zero-rtt-handshakes) h2=$(median ${values[tcp,handshakes]:-}) ;;
+      cpu_zero-rtt-handshakes) h2=$(median ${values[tcp,cpu_handshakes]:-}) ;;
+    esac
     add_row rpc "$label" "$h3" "$h2" "$(ratio "$h3" "$h2")"
   done
+  add_row rpc "0-RTT handshake runs: calls made with a cached ticket (runs: ${values[quic,ticket_zero-rtt-handshakes]:-none})" "" "" ""
 }
 
 # ===========================================================================
@@ -311,8 +376,8 @@ section_bulk() {
   port=$(free_udp_port)
   taskset -c "$server_cpu" gtlsserver -q -d "$htdocs" 127.0.0.1 "$port" "$certs/server.key" "$certs/server-chain.pem" \
     >"$work_dir/gtlsserver-bulk.log" 2>&1 &
-  local pid=$!
-  server_pids+=("$pid")
+  local gtls_pid=$!
+  server_pids+=("$gtls_pid")
   sleep 0.3  # gtlsserver prints nothing when ready
 
   # One checked download first: the file must arrive complete and unchanged.
@@ -323,45 +388,54 @@ section_bulk() {
   fi
   rm -f "$work_dir/download/bulk.bin"
 
-  local rates=() cpus=() server_cpus=() round ticks_before ticks_after
+  # Tandem's echo-server runs next to gtlsserver (both idle between runs, both on the server
+  # CPU), so that the two peers alternate in every round and share the machine's drift.
+  local tandem_pid="" tandem_port=""
+  if ! tandem_bench_ready; then
+    warn "bulk: Tandem's QUIC bulk skipped: no tandem-bench at $tandem_bench"
+  elif start_echo_server quic; then
+    tandem_pid=$server_pid
+    tandem_port=$server_port
+  else
+    warn "bulk: Tandem's QUIC bulk skipped: echo-server --transport quic did not start"
+  fi
+
+  local rates=() cpus=() server_cpus=() our_rates=() our_cpus=() round ticks_before ticks_after
   for ((round = 1; round <= repeats; round++)); do
-    ticks_before=$(process_cpu_ticks "$pid")
+    watched_pid=$gtls_pid
+    ticks_before=$(process_cpu_ticks "$gtls_pid")
     timed_run "$work_dir/bulk.log" taskset -c "$client_cpu" gtlsclient -q --no-http-dump \
       --exit-on-all-streams-close 127.0.0.1 "$port" "https://localhost:$port/bulk.bin"
-    ticks_after=$(process_cpu_ticks "$pid")
+    ticks_after=$(process_cpu_ticks "$gtls_pid")
     if ((run_status != 0)); then
       warn "bulk: gtlsclient run $round exited with $run_status after $elapsed s; not counted"
-      continue
+    else
+      rates+=("$(awk -v b="$bytes" -v s="$elapsed" 'BEGIN {printf "%.1f", b / s / 1e6}')")
+      cpus+=("$cpu")
+      server_cpus+=("$(awk -v t=$((ticks_after - ticks_before)) -v hz="$clock_ticks" 'BEGIN {printf "%.2f", t / hz}')")
+      note "bulk: gtlsclient run $round: $elapsed s, ${rates[-1]} MB/s, other work ${other_work}% of a CPU"
     fi
-    rates+=("$(awk -v b="$bytes" -v s="$elapsed" 'BEGIN {printf "%.1f", b / s / 1e6}')")
-    cpus+=("$cpu")
-    server_cpus+=("$(awk -v t=$((ticks_after - ticks_before)) -v hz="$clock_ticks" 'BEGIN {printf "%.2f", t / hz}')")
-    note "bulk: gtlsclient run $round: $elapsed s, ${rates[-1]} MB/s"
+
+    [[ -n $tandem_pid ]] || continue
+    watched_pid=$tandem_pid
+    run_tandem_bench "$work_dir/bulk-tandem.txt" quic "$tandem_port" bulk --bytes "$bytes" --server-pid "$tandem_pid"
+    if ((run_status == 0)); then
+      our_rates+=("$(result_value "$work_dir/bulk-tandem.txt" mb_per_s)")
+      our_cpus+=("$(result_value "$work_dir/bulk-tandem.txt" server_cpu_s)")
+      note "bulk: tandem-bench run $round: $(grep '^RESULT' "$work_dir/bulk-tandem.txt" | cut -c 8-), other work ${other_work}% of a CPU"
+    else
+      warn "bulk: tandem-bench run $round exited with $run_status: $(tail -2 "$work_dir/bulk-tandem.txt" | tr '\n' ' ')"
+    fi
   done
   stop_servers
 
-  local ours="n/a" our_rates=()
-  if tandem_bench_ready && start_echo_server quic; then
-    for ((round = 1; round <= repeats; round++)); do
-      run_tandem_bench "$work_dir/bulk-tandem.txt" quic "$server_port" bulk --bytes "$bytes"
-      if ((run_status == 0)); then
-        our_rates+=("$(awk -v b="$(result_value "$work_dir/bulk-tandem.txt" bytes)" \
-          -v s="$(result_value "$work_dir/bulk-tandem.txt" seconds)" 'BEGIN {printf "%.1f", b / s / 1e6}')")
-      else
-        warn "bulk: tandem-bench run $round exited with $run_status"
-      fi
-    done
-    stop_servers
-    ours=$(median "${our_rates[@]}")
-  else
-    warn "bulk: Tandem's QUIC bulk skipped: needs tandem-bench and echo-server --transport quic (see the HOOK)"
-  fi
-
-  local theirs
+  local ours theirs
+  ours=$(median "${our_rates[@]}")
   theirs=$(median "${rates[@]}")
-  add_row bulk "Bulk $bulk_mib MiB, MB/s (median of ${#rates[@]}; runs: ${rates[*]:-none})" "$ours" "$theirs" "$(ratio "$ours" "$theirs")"
+  add_row bulk "Bulk $bulk_mib MiB, MB/s (median; Tandem runs: ${our_rates[*]:-none}; gtls runs: ${rates[*]:-none})" "$ours" "$theirs" "$(ratio "$ours" "$theirs")"
   add_row bulk "gtlsclient CPU (user + system) per run, s (runs: ${cpus[*]:-none})" "" "$(median "${cpus[@]}")" ""
   add_row bulk "gtlsserver CPU per run, s (runs: ${server_cpus[*]:-none})" "" "$(median "${server_cpus[@]}")" ""
+  add_row bulk "Tandem echo-server CPU per run, s (runs: ${our_cpus[*]:-none})" "$(median "${our_cpus[@]}")" "" ""
 }
 
 # ===========================================================================
@@ -487,21 +561,64 @@ section_zero_rtt() {
   add_row zero-rtt "0-RTT / full" "$(ratio "$early_median" "$full_median")" "" ""
   add_row zero-rtt "Time saved by 0-RTT, in added round trips (bar: >= 1 round trip, within timer resolution)" "$saved" "" ""
 
-  # HOOK: Tandem's first call through the same delay, and handshakes per second. Once
-  # tandem-bench exists, run these against a relay or namespace in front of
-  # echo-server --transport quic:
-  #   run_tandem_bench OUT quic PORT first-call --session-dir DIR            (full)
-  #   run_tandem_bench OUT quic PORT first-call --session-dir DIR --zero-rtt (0-RTT)
-  #   run_tandem_bench OUT quic PORT handshakes --count 1000 [--zero-rtt]    (no delay)
+  # Tandem's first call through the same delay: echo-server over QUIC behind the same kind of
+  # delay, and tandem-bench timing full handshakes, resumed sessions and 0-RTT calls.
   if ! tandem_bench_ready; then
-    warn "zero-rtt: Tandem's first call and handshakes per second skipped: no tandem-bench (see the HOOK)"
+    warn "zero-rtt: Tandem's first call skipped: no tandem-bench at $tandem_bench"
+    return
   fi
+  local tandem_port output="$work_dir/first-call.txt"
+  if [[ $method == netns ]]; then
+    namespace="tandem-quic-bench-$$"
+    ip netns add "$namespace" || fail "ip netns add $namespace failed"
+    ip netns exec "$namespace" ip link set lo up
+    ip netns exec "$namespace" tc qdisc add dev lo root netem delay "${delay_ms}ms" \
+      || fail "tc netem in namespace $namespace failed; use --delay-method relay"
+    server_prefix=(ip netns exec "$namespace")
+    bench_prefix=(ip netns exec "$namespace")
+    start_echo_server quic || { server_prefix=(); bench_prefix=(); return; }
+    tandem_port=$server_port
+  else
+    start_echo_server quic || return
+    "$relay" --target "127.0.0.1:$server_port" --delay-ms "$delay_ms" --exit-after 3600 \
+      >"$work_dir/relay-tandem.out" 2>"$work_dir/relay-tandem.err" &
+    server_pids+=("$!")
+    local waited=0
+    until grep -q '^LISTENING' "$work_dir/relay-tandem.out"; do
+      ((waited++ < 100)) || fail "quic-relay did not start: $(tail -3 "$work_dir/relay-tandem.err")"
+      sleep 0.1
+    done
+    tandem_port=$(awk '/^LISTENING/ {print $2; exit}' "$work_dir/relay-tandem.out")
+  fi
+  run_tandem_bench "$output" quic "$tandem_port" first-call --rounds "$repeats"
+  stop_servers
+  server_prefix=()
+  bench_prefix=()
+  if [[ -n $namespace ]]; then
+    ip netns delete "$namespace" 2>/dev/null || true
+    namespace=""
+  fi
+  if ((run_status != 0)); then
+    warn "zero-rtt: tandem-bench first-call exited with $run_status: $(tail -2 "$output" | tr '\n' ' ')"
+    return
+  fi
+  note "zero-rtt: tandem-bench: $(grep '^RESULT' "$output" | cut -c 8-)"
+  local ours_full ours_resumed ours_early
+  ours_full=$(result_value "$output" full_ms)
+  ours_resumed=$(result_value "$output" resumed_ms)
+  ours_early=$(result_value "$output" zero_rtt_ms)
+  add_row zero-rtt "Tandem full handshake, first response (ms; runs: $(result_value "$output" full_runs))" "$ours_full" "" ""
+  add_row zero-rtt "Tandem resumed session without early data (ms; runs: $(result_value "$output" resumed_runs))" "$ours_resumed" "" ""
+  add_row zero-rtt "Tandem 0-RTT, first response (ms; runs: $(result_value "$output" zero_rtt_runs); with a cached ticket: $(result_value "$output" zero_rtt_with_ticket))" "$ours_early" "" ""
+  add_row zero-rtt "Tandem time saved by 0-RTT, in added round trips (bar: >= 1)" \
+    "$(awk -v f="$ours_full" -v e="$ours_early" -v r="$rtt" 'BEGIN {if (f == "n/a" || e == "n/a") print "n/a"; else printf "%.2f", (f - e) / r}')" "" ""
 }
 
 # ===========================================================================
 # Run and report
 
 run_date=$(date -u '+%Y-%m-%d %H:%M UTC')
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 zero_rtt_method=""
 if wants bulk; then section_bulk; fi
 if wants zero-rtt; then section_zero_rtt; fi
@@ -516,8 +633,11 @@ report() {
   echo "- gtlsserver/gtlsclient: $(dpkg-query -W -f='ngtcp2-server ${Version}' ngtcp2-server 2>/dev/null || echo '?')," \
     "$(dpkg-query -W -f='ngtcp2-client ${Version}' ngtcp2-client 2>/dev/null || echo '?')"
   [[ -n $zero_rtt_method ]] && echo "- zero-rtt delay: $zero_rtt_method"
+  echo "- Load average (1, 5, 15 min) before: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "- Other processes used at most ${max_other_work}% of one CPU during a measured run (busy time in /proc/stat minus client and server)"
+  echo "- Qdiscs on lo: $(tc qdisc show dev lo 2>/dev/null | tr '\n' ';' || echo unknown)"
   echo "- Command: Benchmarks/quic/run.sh --sections $sections --repeats $repeats --bulk-mib $bulk_mib" \
-    "--delay-ms $delay_ms --delay-method $delay_method --rpc-calls $rpc_calls --stream-mib $stream_mib"
+    "--delay-ms $delay_ms --delay-method $delay_method --rpc-calls $rpc_calls --stream-mib $stream_mib --handshakes $handshake_count"
   echo
 
   local section key label values
