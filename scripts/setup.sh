@@ -32,6 +32,8 @@ debian_packages=(
   protobuf-compiler
   libprotobuf-dev
   libprotoc-dev
+  libprotobuf-c-dev
+  protobuf-c-compiler
   nghttp2-client
   ngtcp2-client
   ngtcp2-server

@@ -1,11 +1,13 @@
-/// A copy-on-write heap box for a message field whose type contains the enclosing message
+/// An immutable heap box for a message field whose type contains the enclosing message
 /// (directly or through other messages). Generated code stores such fields in a box so the
 /// struct has a finite size. Equality and hashing use the boxed value.
 public struct ProtobufBox<Value> {
+  // The stored value is immutable, so reads need no exclusivity check and sharing across threads
+  // is safe. Setting `value` allocates a new storage object. In-place mutation would save no
+  // allocation, because generated code replaces the whole box when it sets or decodes the field.
   @usableFromInline
   final class Storage: @unchecked Sendable {
-    // Mutated only while uniquely referenced (see `value`'s setter), so sharing across threads is safe.
-    @usableFromInline var value: Value
+    @usableFromInline let value: Value
 
     @inlinable
     init(_ value: Value) {
@@ -23,13 +25,7 @@ public struct ProtobufBox<Value> {
   @inlinable
   public var value: Value {
     get { storage.value }
-    set {
-      if isKnownUniquelyReferenced(&storage) {
-        storage.value = newValue
-      } else {
-        storage = Storage(newValue)
-      }
-    }
+    set { storage = Storage(newValue) }
   }
 
 }

@@ -1,0 +1,2 @@
+// This target provides only the declaration in include/CFuzzerDriver.h. SwiftPM requires a source file.
+#include "CFuzzerDriver.h"
