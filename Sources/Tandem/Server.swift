@@ -236,7 +236,8 @@ public final class Server: Sendable {
             certificateChainFile: tls.certificateChainPath, privateKeyFile: tls.privateKeyPath, alpn: ["h2"])
         }
         let transport = HTTP2ServerTransport(
-          host: listenAddress.host, port: port, group: group, tls: tlsConfiguration, configuration: configuration.http2)
+          host: listenAddress.host, port: port, group: group, tls: tlsConfiguration, configuration: configuration.http2,
+          logger: configuration.logHandler.transportLogger)
         port = try await transport.start(acceptor: acceptor)
         transports.append(transport)
       }

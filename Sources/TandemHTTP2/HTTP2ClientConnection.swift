@@ -37,6 +37,7 @@ public final class HTTP2ClientConnection: HTTPClientConnection, Sendable {
   ///   - delegate: receives GOAWAY and close events. The connection keeps a strong reference
   ///     until it closes.
   ///   - timeout: the limit for TCP connect plus TLS handshake. Default 20 seconds.
+  ///   - logger: where connection events are logged; default ``HTTPTransportLogger/disabled``.
   /// - Throws: ``HTTP2ConfigurationError`` for an invalid configuration, TandemIO's `IOError`
   ///   or `TLSError` when connecting fails, and ``HTTPTransportError`` with kind `.connectFailed`
   ///   when TLS negotiated an ALPN protocol other than "h2" (the message names it).
@@ -47,10 +48,12 @@ public final class HTTP2ClientConnection: HTTPClientConnection, Sendable {
     tls: TLSClientConfiguration? = nil,
     configuration: HTTP2Configuration = HTTP2Configuration(),
     delegate: (any HTTPClientConnectionDelegate)? = nil,
-    timeout: Duration = .seconds(20)
+    timeout: Duration = .seconds(20),
+    logger: HTTPTransportLogger = .disabled
   ) async throws -> HTTP2ClientConnection {
     try configuration.validate()
     let session = HTTP2Session(role: .client, configuration: configuration, eventLoop: loop)
+    session.logger = logger
     let startFailure = Mutex<HTTPTransportError?>(nil)
     session.onActive = { failure in
       startFailure.withLock { $0 = failure }

@@ -29,6 +29,8 @@ public final class HTTP2ServerTransport: HTTPServerTransport, Sendable {
   public let tls: TLSServerConfiguration?
   /// The settings of every connection.
   public let configuration: HTTP2Configuration
+  /// Where connection events and caught errors are logged; default ``HTTPTransportLogger/disabled``.
+  public let logger: HTTPTransportLogger
 
   private let state = Mutex(State())
 
@@ -39,10 +41,12 @@ public final class HTTP2ServerTransport: HTTPServerTransport, Sendable {
   ///     a connection that negotiates another protocol is closed.
   ///   - configuration: defaults to 100 concurrent streams, 16 KiB header lists, 1 MiB
   ///     stream and 8 MiB connection windows (see ``HTTP2Configuration``).
+  ///   - logger: where connection events are logged; default ``HTTPTransportLogger/disabled``.
   public init(
     host: String, port: Int, group: EventLoopGroup, tls: TLSServerConfiguration? = nil,
-    configuration: HTTP2Configuration = HTTP2Configuration()
+    configuration: HTTP2Configuration = HTTP2Configuration(), logger: HTTPTransportLogger = .disabled
   ) {
+    self.logger = logger
     self.host = host
     self.port = port
     self.group = group
@@ -89,8 +93,10 @@ public final class HTTP2ServerTransport: HTTPServerTransport, Sendable {
   }
 
   private func bind(configuration: HTTP2Configuration, acceptor: any HTTPServerStreamAcceptor) throws -> TCPListener {
-    try TCPListener.bind(host: host, port: port, group: group, tls: tls) { [weak self] loop in
+    let logger = self.logger
+    return try TCPListener.bind(host: host, port: port, group: group, tls: tls) { [weak self] loop in
       let session = HTTP2Session(role: .server, configuration: configuration, eventLoop: loop)
+      session.logger = logger
       session.acceptor = acceptor
       // Registered once HTTP/2 starts, so a connection that fails its TLS handshake
       // never holds up waitUntilClosed.

@@ -212,7 +212,8 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
           tls: tls,
           configuration: configuration.http2,
           delegate: self,
-          timeout: configuration.connectTimeout
+          timeout: configuration.connectTimeout,
+          logger: configuration.logHandler.transportLogger
         )
       }
       let closedMeanwhile = state.withLock { state -> Bool in

@@ -189,9 +189,8 @@ extension HTTP2Session {
   /// Resets `stream` with INTERNAL_ERROR because this side cannot send what the application
   /// passed, such as a header that HPACK must not carry.
   func failStream(_ stream: HTTP2Stream, because problem: String) {
-    // TODO: log `problem` with the stream ID once the project has a logging protocol.
-    // Until then only the latest one is kept, for tests and debuggers.
     lastStreamFailure = "stream \(stream.id): \(problem)"
+    logger.log(.warning, "HTTP/2 stream reset because this side cannot send it", logMetadata + [("stream_id", String(stream.id)), ("problem", problem)])
     resetStream(stream, code: .internalError)
   }
 

@@ -55,6 +55,15 @@ final class HTTP2Session: ByteStreamHandler, @unchecked Sendable {
   // Server side.
   var acceptor: (any HTTPServerStreamAcceptor)?
   var connectionInfo = HTTPConnectionInfo(version: .http2, remotePeer: "", localPeer: "", isSecure: false, connectionID: 0)
+  var logger = HTTPTransportLogger.disabled
+
+  /// The key-value context of this connection's log records.
+  var logMetadata: [(String, String)] {
+    [
+      ("connection_id", String(connectionInfo.connectionID)), ("peer", connectionInfo.remotePeer),
+      ("role", role == .server ? "server" : "client"),
+    ]
+  }
 
   // Client side.
   weak var clientConnection: HTTP2ClientConnection?
@@ -114,6 +123,7 @@ final class HTTP2Session: ByteStreamHandler, @unchecked Sendable {
       channel.close()
       return
     }
+    logger.log(.debug, "HTTP/2 connection started", logMetadata + [("tls", channel.isSecure ? "on" : "off")])
     startPrefaceTimer()
     startKeepalive()
     armIdleTimer()
@@ -282,6 +292,7 @@ final class HTTP2Session: ByteStreamHandler, @unchecked Sendable {
       return
     }
     isTornDown = true
+    logger.log(.debug, "HTTP/2 connection closed", logMetadata + [("open_streams", String(streams.count)), ("reason", detail)])
     acceptingStreams.store(false, ordering: .releasing)
     keepaliveTimer?.cancel()
     keepaliveTimeoutTimer?.cancel()
