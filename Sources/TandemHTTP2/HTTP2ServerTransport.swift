@@ -29,7 +29,7 @@ public final class HTTP2ServerTransport: HTTPServerTransport, Sendable {
   public let tls: TLSServerConfiguration?
   /// The settings of every connection.
   public let configuration: HTTP2Configuration
-  /// Where connection events and caught errors are logged; default ``HTTPTransportLogger/disabled``.
+  /// The destination of connection events and caught errors; default ``HTTPTransportLogger/disabled``.
   public let logger: HTTPTransportLogger
 
   private let state = Mutex(State())

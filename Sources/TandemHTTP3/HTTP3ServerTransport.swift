@@ -30,7 +30,7 @@ public final class HTTP3ServerTransport: HTTPServerTransport, Sendable {
   public let configuration: HTTP3Configuration
   /// Socket settings; see ``defaultSocketConfiguration``.
   public let socketConfiguration: UDPSocketConfiguration
-  /// Where connection events and caught errors are logged; default ``HTTPTransportLogger/disabled``.
+  /// The destination of connection events and caught errors; default ``HTTPTransportLogger/disabled``.
   public let logger: HTTPTransportLogger
 
   /// The server's default socket settings: UDP GRO on, 16 receive slots of 64 KiB each
