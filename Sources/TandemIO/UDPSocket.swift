@@ -260,9 +260,9 @@ public final class UDPSocket: @unchecked Sendable {
         switch code {
         case EAGAIN, EWOULDBLOCK:
           return
-        case ECONNREFUSED, EHOSTUNREACH, ENETUNREACH:
+        case _ where UDPSocket.isICMPError(code):
           // An ICMP error for an earlier send, not a broken socket. Connected sockets get them.
-          handler?.socket(self, didReceiveICMPError: IOError(operation: "recvmmsg", address: localAddress.description, errno: code))
+          reportICMPError(code)
           if state != .open { return }
           continue
         case ENOBUFS, ENOMEM:
@@ -283,6 +283,17 @@ public final class UDPSocket: @unchecked Sendable {
   }
 }
 
+extension UDPSocket {
+  /// Whether `code` is an errno that the kernel queues for an ICMP error about an earlier send.
+  static func isICMPError(_ code: Int32) -> Bool {
+    code == ECONNREFUSED || code == EHOSTUNREACH || code == ENETUNREACH
+  }
+
+  private func reportICMPError(_ code: Int32) {
+    handler?.socket(self, didReceiveICMPError: IOError(operation: "recvmmsg", address: localAddress.description, errno: code))
+  }
+}
+
 extension UDPSocket: EventSource {
   func handleEvents(_ events: UInt32) {
     guard state == .open else { return }
@@ -290,8 +301,8 @@ extension UDPSocket: EventSource {
       // Reading SO_ERROR clears a pending ICMP error, which level-triggered epoll would
       // otherwise report again every turn, so the handler learns of it here.
       let code = SocketOptions.pendingError(fd)
-      if code == ECONNREFUSED || code == EHOSTUNREACH || code == ENETUNREACH {
-        handler?.socket(self, didReceiveICMPError: IOError(operation: "recvmmsg", address: localAddress.description, errno: code))
+      if UDPSocket.isICMPError(code) {
+        reportICMPError(code)
         guard state == .open else { return }
       }
     }

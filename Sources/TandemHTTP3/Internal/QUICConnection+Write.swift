@@ -135,19 +135,15 @@ extension QUICConnection {
     callbackDepth -= 1
     if handshakeCompleted {
       // Before the handshake there is no RTT sample, so ngtcp2 would pace at 1.25 x cwnd per
-      // 333 ms and hold a flight's next packet for about 20 ms; handshake flights are small.
+      // 333 ms and hold a flight's next packet for about 20 ms. Handshake flights are small,
+      // so they go out unpaced.
       ngtcp2_conn_update_pkt_tx_time(conn, now)
     }
     if let failure {
-      close(applicationError: pendingApplicationError ?? UInt64(NGHTTP3_H3_INTERNAL_ERROR), detail: failure)
-      return
+      deferredCloseDetail = failure
     }
     if deferredCloseDetail != nil || pendingApplicationError != nil {
-      let code = pendingApplicationError ?? UInt64(NGHTTP3_H3_INTERNAL_ERROR)
-      let detail = deferredCloseDetail ?? "HTTP/3 error"
-      deferredCloseDetail = nil
-      pendingApplicationError = nil
-      close(applicationError: code, detail: detail)
+      closeAfterCallbackFailure()
       return
     }
     notifyWritableStreams()

@@ -268,7 +268,9 @@ final class QUICConnection: @unchecked Sendable {
     }
   }
 
-  private func closeAfterCallbackFailure() {
+  /// Closes the connection with the HTTP/3 error and detail that a callback or the write
+  /// pass recorded.
+  func closeAfterCallbackFailure() {
     let code = pendingApplicationError ?? UInt64(NGHTTP3_H3_INTERNAL_ERROR)
     let detail = deferredCloseDetail ?? "HTTP/3 error 0x\(String(code, radix: 16))"
     deferredCloseDetail = nil

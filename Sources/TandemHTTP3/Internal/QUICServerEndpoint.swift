@@ -241,7 +241,7 @@ final class QUICServerEndpoint: UDPSocketHandler, @unchecked Sendable {
     for connection in Array(connections.values) {
       connection.beginGracefulShutdown()
     }
-    closeSocketIfIdle()
+    finishIfClosed()
   }
 
   func closeNow() {
@@ -249,18 +249,11 @@ final class QUICServerEndpoint: UDPSocketHandler, @unchecked Sendable {
     for connection in Array(connections.values) {
       connection.close(applicationError: UInt64(NGHTTP3_H3_NO_ERROR), detail: "the server closed the connection")
     }
-    closeSocketIfIdle()
+    finishIfClosed()
   }
 
-  private func closeSocketIfIdle() {
-    guard shuttingDown, connections.isEmpty else { return }
-    if let socket, !socketClosed {
-      socket.close()
-    } else {
-      finishIfClosed()
-    }
-  }
-
+  /// Closes the socket once shutdown has begun and no connection is left, then reports the
+  /// end through `onClosed` once the socket has closed too.
   private func finishIfClosed() {
     if shuttingDown && connections.isEmpty && !socketClosed, let socket {
       socket.close()
