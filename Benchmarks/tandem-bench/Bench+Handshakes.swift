@@ -33,7 +33,7 @@ extension Bench {
     return elapsed
   }
 
-  /// Whether `cache` contains a session ticket for the target, which allows 0-RTT.
+  /// Returns whether `cache` contains a session ticket for the target, which allows 0-RTT.
   private func hasTicket(_ cache: QUICSessionCache) -> Bool {
     cache.hasTicket(serverName: options.serverName ?? targetHost, port: targetPort)
   }

@@ -6,8 +6,8 @@ public protocol ExtensionScalarType: Sendable {
 
   static var wireType: WireType { get }
 
-  /// Reads one value; returns nil when the value is not stored, which only closed enums do: they keep
-  /// an undefined number in `unknownFields` as a varint field numbered `fieldNumber`.
+  /// Reads one value. Returns nil when the value is not stored, which only closed enums do,
+  /// because they keep an undefined number in `unknownFields` as a varint field numbered `fieldNumber`.
   static func decodeValue(
     from decoder: inout WireDecoder, fieldNumber: Int, unknownFields: inout UnknownFields
   ) throws(ProtobufDecodingError) -> Value?
@@ -257,7 +257,7 @@ public enum ProtobufSInt64: ExtensionScalarType {
   public static func write(_ value: Int64, to encoder: inout WireEncoder) { encoder.writeSInt64(value) }
 }
 
-/// A proto enum type. Open (proto3) enums store every number; closed (proto2) enums keep numbers
+/// A proto enum type. Open (proto3) enums store every number. Closed (proto2) enums keep numbers
 /// that the schema does not define in the message's unknown fields, as the reference runtimes do.
 public enum ProtobufEnumType<E: ProtobufEnum>: ExtensionScalarType {
   public static var wireType: WireType { .varint }

@@ -476,7 +476,7 @@ final class QUICLoopbackTests: LoopbackTests {
   }
 
   func testDeadlineCoversConnecting() async throws {
-    // A UDP socket that never answers: the handshake cannot finish, so only the deadline ends the call.
+    // A UDP socket that never replies: the handshake cannot finish, so only the deadline ends the call.
     let silent = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
     defer { close(silent) }
     var address = sockaddr_in()

@@ -66,8 +66,8 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
   }
 
   /// Waits for a connection attempt until the call's deadline. The attempt goes on for later
-  /// calls when the deadline passes first; awaiting a task's value cannot be cancelled, so
-  /// the two waits race through one continuation instead of a task group.
+  /// calls when the deadline passes first. Awaiting a task's value cannot be cancelled, so the
+  /// two waits race through one continuation instead of a task group.
   private func awaitAttempt(
     _ attempt: Task<any HTTPClientConnection, any Error>, until deadline: ContinuousClock.Instant
   ) async throws -> any HTTPClientConnection {

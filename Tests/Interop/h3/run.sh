@@ -8,8 +8,8 @@
 #                       (default: the first of .build/release and .build/debug that has them)
 #   --only-reference    run only the checks between aioquic and the ngtcp2 examples
 #   --lossy             also run the aioquic pair and the gtls pair through quic-relay, which
-#                       drops 5% and reorders 5% of the datagrams in each direction (builds
-#                       it with Benchmarks/quic/build_relay.sh, about 30 s the first time)
+#                       drops 5% and reorders 5% of the datagrams in each direction. The relay
+#                       is built with Benchmarks/quic/build_relay.sh, about 30 s the first time.
 # Needs scripts/setup.sh (aioquic in .venv, packages ngtcp2-client and ngtcp2-server). Every
 # peer is bound to 127.0.0.1 and every step has a time limit. Prints "N passed, N failed"
 # last and exits non-zero when a check failed.
@@ -208,7 +208,7 @@ if [[ -n $bin_dir ]] && supports_quic "$bin_dir/echo-server"; then
   if start_server "$work_dir/tandem-server.log" listening "$bin_dir/echo-server" --host 127.0.0.1 --port "$port" \
     --transport quic --tls-cert "$certs/server-chain.pem" --tls-key "$certs/server.key"; then
     run_check "aioquic gRPC client -> Tandem echo-server (quic)" 180 "${h3_client[@]}" 127.0.0.1 "$port" --ca-file "$certs/ca.pem"
-    # A gRPC server answers a plain GET with 405 and grpc-status 13, a complete HTTP/3 response.
+    # A gRPC server rejects a plain GET with 405 and grpc-status 13, a complete HTTP/3 response.
     run_check "gtlsclient GET -> Tandem echo-server (quic)" 30 "$h3_dir/gtls_get.sh" --expect-status 405 127.0.0.1 "$port" /
     # The server must keep serving after the plain GET.
     run_check "aioquic gRPC client -> Tandem echo-server after the GET" 60 \
