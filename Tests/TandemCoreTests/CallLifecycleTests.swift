@@ -413,7 +413,8 @@ final class CallLifecycleTests: XCTestCase {
   func testRefusedStreamIsRetriedOnce() async throws {
     var router = ServiceRouter()
     router.registerUnary(TestMethods.get) { (request: TestMessage, context: ServerContext) in request }
-    for refusal: InMemoryTransport.Refusal in [.resetRefusedStream, .goAway, .openStreamThrows] {
+    let refusals: [InMemoryTransport.Refusal] = [.resetRefusedStream, .resetRefusedStreamBeforeReturn, .goAway, .openStreamThrows]
+    for refusal in refusals {
       let harness = Harness(router: router)
       harness.transport.refuseNextStreams([refusal])
       let reply = try await harness.get("again")

@@ -166,14 +166,16 @@ final class ClientCall: Sendable {
       return
     }
 
-    let (writer, resetNow) = state.withLock { state in
-      (state.writer, state.status != nil || state.attempt != attempt)
+    // The stream may have closed already on the transport's thread, and a retry may have
+    // replaced the writer: only the writer of this attempt may take this stream.
+    let writer: StreamWriter? = state.withLock { state in
+      state.status == nil && state.attempt == attempt ? state.writer : nil
     }
-    writer.attach(stream)
-    if resetNow {
+    guard let writer else {
       stream.reset(.cancel)
       return
     }
+    writer.attach(stream)
     writer.drain()
   }
 

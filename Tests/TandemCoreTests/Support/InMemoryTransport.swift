@@ -21,6 +21,9 @@ final class InMemoryTransport: Sendable {
   /// How the next streams that a client opens fail instead of reaching the acceptor.
   enum Refusal: Sendable {
     case resetRefusedStream
+    /// REFUSED_STREAM delivered on the opening thread before `openStream` returns, as a
+    /// transport on another thread can do when the reset arrives at once.
+    case resetRefusedStreamBeforeReturn
     case goAway
     case openStreamThrows
   }
@@ -74,6 +77,9 @@ final class InMemoryTransport: Sendable {
     switch refusal {
     case .resetRefusedStream:
       pair.closeFromTransport(client: .resetByPeer(.refusedStream), server: nil)
+    case .resetRefusedStreamBeforeReturn:
+      pair.closeFromTransport(client: .resetByPeer(.refusedStream), server: nil)
+      queue.sync {}  // The close above runs on the queue; wait until it has.
     case .goAway:
       pair.closeFromTransport(client: .refusedByGoAway, server: nil)
     case .openStreamThrows, nil:
