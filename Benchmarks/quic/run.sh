@@ -5,7 +5,8 @@
 #             client: unary calls per second at 1 and 64 concurrent calls, streaming throughput
 #             with 1 MiB messages, handshakes per second (full and 0-RTT), CPU time per call.
 #   bulk      Debian's gtlsserver serving a file of --bulk-mib MiB to gtlsclient, and the same
-#             byte count through Tandem's QUIC; MB/s per run, median of --repeats.
+#             byte count through Tandem's QUIC; MB/s per run, median of --repeats. Both with
+#             their defaults, and both with the same datagram size (1,452 and 65,507 bytes).
 #   zero-rtt  time to the first response through an added one-way delay: gtlsclient with a
 #             full handshake and with 0-RTT (--session-file, --tp-file), and Tandem's first call
 #             with a full handshake, a resumed session and 0-RTT. The delay comes from a network
@@ -367,29 +368,85 @@ section_rpc() {
 
 # ===========================================================================
 # Section bulk: gtlsserver -> gtlsclient, and Tandem's QUIC moving the same bytes.
+#
+# Tandem sends loopback-sized datagrams by default (HTTP3Configuration.loopbackUDPPayloadSize,
+# 65,507 bytes), the example pair sends at most 1,444 bytes unless told otherwise. Besides the
+# bar (both with their defaults) each round therefore also runs both with the same datagram
+# size: Tandem with --quic-loopback-payload off against the pair's defaults, and the pair with
+# --max-udp-payload-size=65507 against Tandem's default.
+
+# Downloads bulk.bin from the gtlsserver on PORT once and appends MB/s, client CPU and the
+# server's CPU to the arrays named by the prefix PREFIX (PREFIX_rates, PREFIX_cpus, PREFIX_server_cpus).
+run_gtls_download() {  # PREFIX PORT SERVER_PID ROUND [EXTRA_CLIENT_ARGS...]
+  local prefix=$1 port=$2 pid=$3 round=$4
+  shift 4
+  local -n rates_ref="${prefix}_rates" cpus_ref="${prefix}_cpus" server_ref="${prefix}_server_cpus"
+  local ticks_before ticks_after
+  watched_pid=$pid
+  ticks_before=$(process_cpu_ticks "$pid")
+  timed_run "$work_dir/bulk.log" taskset -c "$client_cpu" gtlsclient -q --no-http-dump \
+    --exit-on-all-streams-close "$@" 127.0.0.1 "$port" "https://localhost:$port/bulk.bin"
+  ticks_after=$(process_cpu_ticks "$pid")
+  if ((run_status != 0)); then
+    warn "bulk: gtlsclient ($prefix) run $round exited with $run_status after $elapsed s; not counted"
+    return
+  fi
+  rates_ref+=("$(awk -v b="$bytes" -v s="$elapsed" 'BEGIN {printf "%.1f", b / s / 1e6}')")
+  cpus_ref+=("$cpu")
+  server_ref+=("$(awk -v t=$((ticks_after - ticks_before)) -v hz="$clock_ticks" 'BEGIN {printf "%.2f", t / hz}')")
+  note "bulk: gtlsclient ($prefix) run $round: $elapsed s, ${rates_ref[-1]} MB/s, other work ${other_work}% of a CPU"
+}
+
+# Runs tandem-bench's bulk workload once and appends MB/s, client CPU and server CPU to the
+# arrays named by PREFIX.
+run_tandem_bulk() {  # PREFIX PORT SERVER_PID ROUND [EXTRA_BENCH_ARGS...]
+  local prefix=$1 port=$2 pid=$3 round=$4
+  shift 4
+  local -n rates_ref="${prefix}_rates" cpus_ref="${prefix}_cpus" server_ref="${prefix}_server_cpus"
+  watched_pid=$pid
+  run_tandem_bench "$work_dir/bulk-tandem.txt" quic "$port" bulk --bytes "$bytes" --server-pid "$pid" "$@"
+  if ((run_status != 0)); then
+    warn "bulk: tandem-bench ($prefix) run $round exited with $run_status: $(tail -2 "$work_dir/bulk-tandem.txt" | tr '\n' ' ')"
+    return
+  fi
+  rates_ref+=("$(result_value "$work_dir/bulk-tandem.txt" mb_per_s)")
+  cpus_ref+=("$(result_value "$work_dir/bulk-tandem.txt" client_cpu_s)")
+  server_ref+=("$(result_value "$work_dir/bulk-tandem.txt" server_cpu_s)")
+  note "bulk: tandem-bench ($prefix) run $round: $(grep '^RESULT' "$work_dir/bulk-tandem.txt" | cut -c 8-), other work ${other_work}% of a CPU"
+}
 
 section_bulk() {
-  local htdocs="$work_dir/htdocs" bytes=$((bulk_mib * 1024 * 1024))
+  local htdocs="$work_dir/htdocs"
+  bytes=$((bulk_mib * 1024 * 1024))
   mkdir -p "$htdocs" "$work_dir/download"
   head -c "$bytes" /dev/urandom >"$htdocs/bulk.bin"
-  local port
+  local port large_port
   port=$(free_udp_port)
   taskset -c "$server_cpu" gtlsserver -q -d "$htdocs" 127.0.0.1 "$port" "$certs/server.key" "$certs/server-chain.pem" \
     >"$work_dir/gtlsserver-bulk.log" 2>&1 &
   local gtls_pid=$!
   server_pids+=("$gtls_pid")
+  large_port=$(free_udp_port)
+  taskset -c "$server_cpu" gtlsserver -q --max-udp-payload-size=65507 -d "$htdocs" 127.0.0.1 "$large_port" \
+    "$certs/server.key" "$certs/server-chain.pem" >"$work_dir/gtlsserver-bulk-large.log" 2>&1 &
+  local gtls_large_pid=$!
+  server_pids+=("$gtls_large_pid")
   sleep 0.3  # gtlsserver prints nothing when ready
 
-  # One checked download first: the file must arrive complete and unchanged.
-  timed_run "$work_dir/bulk-check.log" taskset -c "$client_cpu" gtlsclient -q --no-http-dump \
-    --exit-on-all-streams-close --download="$work_dir/download" 127.0.0.1 "$port" "https://localhost:$port/bulk.bin"
-  if ((run_status != 0)) || ! cmp -s "$htdocs/bulk.bin" "$work_dir/download/bulk.bin"; then
-    warn "bulk: the checked download failed (exit code $run_status) or differs from the served file"
-  fi
-  rm -f "$work_dir/download/bulk.bin"
+  # One checked download from each first: the file must arrive complete and unchanged.
+  local check_port
+  for check_port in "$port" "$large_port"; do
+    timed_run "$work_dir/bulk-check.log" taskset -c "$client_cpu" gtlsclient -q --no-http-dump \
+      --exit-on-all-streams-close --max-udp-payload-size=65507 --download="$work_dir/download" 127.0.0.1 "$check_port" \
+      "https://localhost:$check_port/bulk.bin"
+    if ((run_status != 0)) || ! cmp -s "$htdocs/bulk.bin" "$work_dir/download/bulk.bin"; then
+      warn "bulk: the checked download from port $check_port failed (exit code $run_status) or differs from the served file"
+    fi
+    rm -f "$work_dir/download/bulk.bin"
+  done
 
-  # Tandem's echo-server runs next to gtlsserver (both idle between runs, both on the server
-  # CPU), so that the two peers alternate in every round and share the machine's drift.
+  # Tandem's echo-server runs next to the gtlsservers (all idle between runs, all on the server
+  # CPU), so that the peers alternate in every round and share the machine's drift.
   local tandem_pid="" tandem_port=""
   if ! tandem_bench_ready; then
     warn "bulk: Tandem's QUIC bulk skipped: no tandem-bench at $tandem_bench"
@@ -400,42 +457,34 @@ section_bulk() {
     warn "bulk: Tandem's QUIC bulk skipped: echo-server --transport quic did not start"
   fi
 
-  local rates=() cpus=() server_cpus=() our_rates=() our_cpus=() round ticks_before ticks_after
+  local gtls_rates=() gtls_cpus=() gtls_server_cpus=()
+  local gtlslarge_rates=() gtlslarge_cpus=() gtlslarge_server_cpus=()
+  local tandem_rates=() tandem_cpus=() tandem_server_cpus=()
+  local tandemsmall_rates=() tandemsmall_cpus=() tandemsmall_server_cpus=()
+  local round
   for ((round = 1; round <= repeats; round++)); do
-    watched_pid=$gtls_pid
-    ticks_before=$(process_cpu_ticks "$gtls_pid")
-    timed_run "$work_dir/bulk.log" taskset -c "$client_cpu" gtlsclient -q --no-http-dump \
-      --exit-on-all-streams-close 127.0.0.1 "$port" "https://localhost:$port/bulk.bin"
-    ticks_after=$(process_cpu_ticks "$gtls_pid")
-    if ((run_status != 0)); then
-      warn "bulk: gtlsclient run $round exited with $run_status after $elapsed s; not counted"
-    else
-      rates+=("$(awk -v b="$bytes" -v s="$elapsed" 'BEGIN {printf "%.1f", b / s / 1e6}')")
-      cpus+=("$cpu")
-      server_cpus+=("$(awk -v t=$((ticks_after - ticks_before)) -v hz="$clock_ticks" 'BEGIN {printf "%.2f", t / hz}')")
-      note "bulk: gtlsclient run $round: $elapsed s, ${rates[-1]} MB/s, other work ${other_work}% of a CPU"
-    fi
-
-    [[ -n $tandem_pid ]] || continue
-    watched_pid=$tandem_pid
-    run_tandem_bench "$work_dir/bulk-tandem.txt" quic "$tandem_port" bulk --bytes "$bytes" --server-pid "$tandem_pid"
-    if ((run_status == 0)); then
-      our_rates+=("$(result_value "$work_dir/bulk-tandem.txt" mb_per_s)")
-      our_cpus+=("$(result_value "$work_dir/bulk-tandem.txt" server_cpu_s)")
-      note "bulk: tandem-bench run $round: $(grep '^RESULT' "$work_dir/bulk-tandem.txt" | cut -c 8-), other work ${other_work}% of a CPU"
-    else
-      warn "bulk: tandem-bench run $round exited with $run_status: $(tail -2 "$work_dir/bulk-tandem.txt" | tr '\n' ' ')"
-    fi
+    run_gtls_download gtls "$port" "$gtls_pid" "$round"
+    [[ -n $tandem_pid ]] && run_tandem_bulk tandem "$tandem_port" "$tandem_pid" "$round"
+    run_gtls_download gtlslarge "$large_port" "$gtls_large_pid" "$round" --max-udp-payload-size=65507
+    [[ -n $tandem_pid ]] && run_tandem_bulk tandemsmall "$tandem_port" "$tandem_pid" "$round" --quic-loopback-payload off
   done
   stop_servers
 
   local ours theirs
-  ours=$(median "${our_rates[@]}")
-  theirs=$(median "${rates[@]}")
-  add_row bulk "Bulk $bulk_mib MiB, MB/s (median; Tandem runs: ${our_rates[*]:-none}; gtls runs: ${rates[*]:-none})" "$ours" "$theirs" "$(ratio "$ours" "$theirs")"
-  add_row bulk "gtlsclient CPU (user + system) per run, s (runs: ${cpus[*]:-none})" "" "$(median "${cpus[@]}")" ""
-  add_row bulk "gtlsserver CPU per run, s (runs: ${server_cpus[*]:-none})" "" "$(median "${server_cpus[@]}")" ""
-  add_row bulk "Tandem echo-server CPU per run, s (runs: ${our_cpus[*]:-none})" "$(median "${our_cpus[@]}")" "" ""
+  ours=$(median "${tandem_rates[@]}")
+  theirs=$(median "${gtls_rates[@]}")
+  add_row bulk "Bulk $bulk_mib MiB, MB/s, both with defaults (the bar; Tandem runs: ${tandem_rates[*]:-none}; gtls runs: ${gtls_rates[*]:-none})" "$ours" "$theirs" "$(ratio "$ours" "$theirs")"
+  ours=$(median "${tandemsmall_rates[@]}")
+  add_row bulk "Same datagram size, at most 1,452 bytes: Tandem --quic-loopback-payload off vs the pair's defaults, MB/s (Tandem runs: ${tandemsmall_rates[*]:-none})" "$ours" "$theirs" "$(ratio "$ours" "$theirs")"
+  ours=$(median "${tandem_rates[@]}")
+  theirs=$(median "${gtlslarge_rates[@]}")
+  add_row bulk "Same datagram size, 65,507 bytes: Tandem's default vs the pair with --max-udp-payload-size=65507, MB/s (gtls runs: ${gtlslarge_rates[*]:-none})" "$ours" "$theirs" "$(ratio "$ours" "$theirs")"
+  add_row bulk "Client CPU per run, s, defaults (Tandem: ${tandem_cpus[*]:-none}; gtls: ${gtls_cpus[*]:-none})" "$(median "${tandem_cpus[@]}")" "$(median "${gtls_cpus[@]}")" ""
+  add_row bulk "Server CPU per run, s, defaults (Tandem: ${tandem_server_cpus[*]:-none}; gtls: ${gtls_server_cpus[*]:-none})" "$(median "${tandem_server_cpus[@]}")" "$(median "${gtls_server_cpus[@]}")" ""
+  add_row bulk "Client CPU per run, s, at most 1,452 bytes (Tandem: ${tandemsmall_cpus[*]:-none})" "$(median "${tandemsmall_cpus[@]}")" "$(median "${gtls_cpus[@]}")" ""
+  add_row bulk "Server CPU per run, s, at most 1,452 bytes (Tandem: ${tandemsmall_server_cpus[*]:-none})" "$(median "${tandemsmall_server_cpus[@]}")" "$(median "${gtls_server_cpus[@]}")" ""
+  add_row bulk "Client CPU per run, s, 65,507 bytes (gtls: ${gtlslarge_cpus[*]:-none})" "$(median "${tandem_cpus[@]}")" "$(median "${gtlslarge_cpus[@]}")" ""
+  add_row bulk "Server CPU per run, s, 65,507 bytes (gtls: ${gtlslarge_server_cpus[*]:-none})" "$(median "${tandem_server_cpus[@]}")" "$(median "${gtlslarge_server_cpus[@]}")" ""
 }
 
 # ===========================================================================

@@ -29,6 +29,9 @@ struct Bench {
       configuration.http3.initialStreamWindowSize = window
       configuration.http3.connectionWindowSize = max(configuration.http3.connectionWindowSize, 8 * window)
     }
+    if let loopbackPayload = options.quicLoopbackPayload {
+      configuration.http3.loopbackUDPPayloadSize = loopbackPayload
+    }
     if let highWaterMark = options.quicHighWaterMark {
       configuration.http3.streamHighWaterMark = highWaterMark
       configuration.http3.streamLowWaterMark = min(configuration.http3.streamLowWaterMark, highWaterMark)

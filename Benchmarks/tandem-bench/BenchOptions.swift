@@ -29,6 +29,8 @@ struct BenchOptions {
   var timeLimitSeconds = 120
   var quicStreamWindow: Int?
   var quicHighWaterMark: Int?
+  /// The client's HTTP3Configuration.loopbackUDPPayloadSize: `.some(nil)` turns it off.
+  var quicLoopbackPayload: Int??
 
   /// The maximum payload bytes in one message. The server accepts 4 MiB per message by default,
   /// and the text field and protobuf framing need a few bytes of that.
@@ -55,6 +57,10 @@ struct BenchOptions {
                              at least 8 times this
       --quic-high-water N    the client's buffered bytes per stream above which writes wait,
                              1...1073741824 (default: HTTP3Configuration's, 256 KiB)
+      --quic-loopback-payload N|off
+                             the client's UDP payload size towards a loopback server, 1200...65527,
+                             or off for path MTU discovery as on other paths (default:
+                             HTTP3Configuration's, 65507)
     Workloads:
       unary       echo.v1.Echo/Get calls; reports calls/s and p50/p99 latency
         --calls N            measured calls, 1...10000000 (default 10000)
@@ -131,6 +137,15 @@ struct BenchOptions {
       case "--time-limit": timeLimitSeconds = try integer(for: argument, in: 1...3600)
       case "--quic-stream-window": quicStreamWindow = try integer(for: argument, in: 1024...(1 << 30))
       case "--quic-high-water": quicHighWaterMark = try integer(for: argument, in: 1...(1 << 30))
+      case "--quic-loopback-payload":
+        let text = try value(for: argument)
+        if text == "off" {
+          quicLoopbackPayload = .some(nil)
+        } else if let number = Int(text), (1200...65527).contains(number) {
+          quicLoopbackPayload = .some(number)
+        } else {
+          throw UsageError("invalid \(argument) '\(text)': expected off or an integer in 1200...65527")
+        }
       case "--help", "-h": throw UsageError(nil)
       default: throw UsageError("unknown option '\(argument)'")
       }

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/udp.h>
+#include <unistd.h>
 
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
@@ -149,4 +150,35 @@ int tandem_udp_enable_receive_info(int fd, int family) {
 
 int tandem_udp_enable_gro(int fd) {
   return set_int_option(fd, SOL_UDP, UDP_GRO);
+}
+
+static int set_value_option(int fd, int level, int option, int value) {
+  return setsockopt(fd, level, option, &value, sizeof(value)) == 0 ? 0 : -errno;
+}
+
+int tandem_udp_set_dont_fragment(int fd, int family) {
+  if (family == AF_INET6) {
+    int result = set_value_option(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_PROBE);
+    // Only a dual-stack socket sends IPv4 traffic; on an IPv6-only one this option is harmless.
+    (void)set_value_option(fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_PROBE);
+    return result;
+  }
+  return set_value_option(fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_PROBE);
+}
+
+int tandem_udp_route_mtu(const struct sockaddr *address, socklen_t address_length) {
+  int fd = socket(address->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  int result;
+  if (connect(fd, address, address_length) != 0) {
+    result = -errno;
+  } else {
+    int mtu = 0;
+    socklen_t length = sizeof(mtu);
+    int level = address->sa_family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP;
+    int option = address->sa_family == AF_INET6 ? IPV6_MTU : IP_MTU;
+    result = getsockopt(fd, level, option, &mtu, &length) == 0 ? mtu : -errno;
+  }
+  close(fd);
+  return result;
 }

@@ -71,7 +71,7 @@ public final class HTTP3ClientConnection: HTTPClientConnection, Sendable {
       handler: handler)
     let quic = QUICConnection(
       role: .client, configuration: configuration, eventLoop: loop, socket: socket, localAddress: socket.localAddress,
-      remoteAddress: remote, packets: PacketBuffer(packetCapacity: configuration.maxUDPPayloadSize))
+      remoteAddress: remote, packets: PacketBuffer(for: configuration))
     handler.connection = quic
     quic.logger = logger
     let client = HTTP3ClientConnection(connection: quic, delegate: delegate)
@@ -216,6 +216,7 @@ public final class HTTP3ClientConnection: HTTPClientConnection, Sendable {
 let clientSocketConfiguration: UDPSocketConfiguration = {
   var configuration = UDPSocketConfiguration()
   configuration.receiveOffload = true
+  configuration.dontFragment = true
   configuration.receiveBatchSize = 8
   return configuration
 }()
@@ -230,6 +231,7 @@ final class QUICClientSocketHandler: UDPSocketHandler, @unchecked Sendable {
       connection.receive(datagram.bytes, local: socket.localAddress, remote: datagram.remoteAddress, ecn: datagram.ecn)
       if connection.isTornDown { return }
     }
+    connection.deliverInbound()
     connection.scheduleWrite()
   }
 

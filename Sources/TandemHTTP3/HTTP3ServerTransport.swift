@@ -38,6 +38,7 @@ public final class HTTP3ServerTransport: HTTPServerTransport, Sendable {
   public static var defaultSocketConfiguration: UDPSocketConfiguration {
     var configuration = UDPSocketConfiguration()
     configuration.receiveOffload = true
+    configuration.dontFragment = true
     configuration.receiveBatchSize = 16
     return configuration
   }

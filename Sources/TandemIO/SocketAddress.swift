@@ -111,6 +111,19 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
     }
   }
 
+  /// Whether the address is a loopback address: 127.0.0.0/8, `::1`, or an IPv4-mapped
+  /// `::ffff:127.x.y.z`. Traffic to such an address never leaves the host.
+  public var isLoopback: Bool {
+    switch family {
+    case .ipv4:
+      return addressBytes.first == 127
+    case .ipv6:
+      guard addressBytes.count == 16, addressBytes[0..<10].allSatisfy({ $0 == 0 }) else { return false }
+      if addressBytes[10] == 0xFF && addressBytes[11] == 0xFF { return addressBytes[12] == 127 }
+      return addressBytes[10..<15].allSatisfy({ $0 == 0 }) && addressBytes[15] == 1
+    }
+  }
+
   /// The peer in gRPC's notation: `ipv4:127.0.0.1:50051` or `ipv6:[::1]:50051`.
   public var grpcPeerDescription: String {
     switch family {

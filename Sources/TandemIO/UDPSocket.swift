@@ -169,6 +169,12 @@ public final class UDPSocket: @unchecked Sendable {
     guard infoStatus == 0 else {
       throw IOError(operation: "setsockopt(packet info)", address: address.description, errno: -infoStatus)
     }
+    if configuration.dontFragment {
+      let status = tandem_udp_set_dont_fragment(fd, address.domain)
+      guard status == 0 else {
+        throw IOError(operation: "setsockopt(IP_MTU_DISCOVER)", address: address.description, errno: -status)
+      }
+    }
     if configuration.receiveOffload {
       let groStatus = tandem_udp_enable_gro(fd)
       guard groStatus == 0 else {
@@ -207,6 +213,19 @@ public final class UDPSocket: @unchecked Sendable {
     guard result == 0 else {
       throw IOError(operation: "connect", address: peer.description, errno: errno)
     }
+  }
+
+  /// The MTU of the kernel's route to `peer`, in bytes of IP packet: the interface MTU, or a
+  /// smaller path MTU the kernel learned from ICMP. Opens a short-lived unbound socket to read
+  /// it and sends nothing. On loopback this is the loopback interface's MTU (65,536 by default).
+  ///
+  /// - Throws: ``IOError`` naming `peer` when the kernel has no route to it.
+  public static func routeMTU(to peer: SocketAddress) throws(IOError) -> Int {
+    let result = peer.withSockAddr { tandem_udp_route_mtu($0, $1) }
+    guard result > 0 else {
+      throw IOError(operation: "getsockopt(IP_MTU)", address: peer.description, errno: -result)
+    }
+    return Int(result)
   }
 
   /// Closes the socket, drops the queued sends and calls

@@ -32,6 +32,15 @@ public struct UDPSocketConfiguration: Sendable {
   /// one ``UDPDatagram`` per datagram.
   public var receiveOffload = false
 
+  /// Whether every datagram carries the Don't Fragment bit and the kernel never fragments one;
+  /// default `false`.
+  ///
+  /// QUIC requires this (RFC 9000, section 14). With it on, a datagram larger than the
+  /// interface MTU fails to send with `EMSGSIZE` instead of leaving in fragments. The socket
+  /// sets `IP_PMTUDISC_PROBE` (and `IPV6_PMTUDISC_PROBE`), so the kernel's cached path MTU does
+  /// not block larger probes.
+  public var dontFragment = false
+
   /// The maximum number of bytes queued while the kernel send buffer is full, 0 through `Int.max`;
   /// default 1 MiB. A send beyond it throws, so 0 makes every send that finds the kernel
   /// buffer full throw.

@@ -289,6 +289,51 @@ final class QUICTransportTests: XCTestCase {
     await server.stop()
   }
 
+  func testLoopbackPathUsesLargeDatagrams() async throws {
+    let server = try await TestHTTP3Server.start(group: group, acceptor: TestAcceptor())
+    let relay = try UDPRelay(target: try SocketAddress(ipAddress: "127.0.0.1", port: server.port), on: group.next())
+    let client = try await HTTP3ClientConnection.connect(
+      host: "127.0.0.1", port: relay.port, loop: group.next(), tls: TestCertificate.clientTLS(), sessionCache: nil,
+      timeout: .seconds(10))
+    let payload = (0..<300_000).map { UInt8($0 % 251) }
+    let result = await (try call(client, "/echo", body: payload)).result(within: .seconds(30))
+    XCTAssertEqual(result.body, payload)
+    let toServer = relay.counters(for: .toTarget)
+    let toClient = relay.counters(for: .toClient)
+    XCTAssertLessThanOrEqual(toServer.firstSize, 1452, "the Initial keeps the ordinary size")
+    XCTAssertGreaterThan(toServer.largestSize, 16_384, "the upload uses loopback-sized datagrams")
+    XCTAssertLessThanOrEqual(toServer.largestSize, 65_507)
+    XCTAssertGreaterThan(toClient.largestSize, 16_384, "the server also sizes its datagrams for loopback")
+    client.close()
+    await relay.close()
+    await server.stop()
+  }
+
+  func testLoopbackSizingCanBeTurnedOff() async throws {
+    let server = try await TestHTTP3Server.start(group: group, acceptor: TestAcceptor())
+    let relay = try UDPRelay(target: try SocketAddress(ipAddress: "127.0.0.1", port: server.port), on: group.next())
+    var configuration = HTTP3Configuration()
+    configuration.loopbackUDPPayloadSize = nil
+    let client = try await HTTP3ClientConnection.connect(
+      host: "127.0.0.1", port: relay.port, loop: group.next(), tls: TestCertificate.clientTLS(),
+      configuration: configuration, sessionCache: nil, timeout: .seconds(10))
+    let payload = (0..<300_000).map { UInt8($0 % 251) }
+    let result = await (try call(client, "/echo", body: payload)).result(within: .seconds(30))
+    XCTAssertEqual(result.body, payload)
+    XCTAssertLessThanOrEqual(relay.counters(for: .toTarget).largestSize, configuration.maxUDPPayloadSize)
+    client.close()
+    await relay.close()
+    await server.stop()
+  }
+
+  func testLoopbackPayloadSizeIsValidated() {
+    var configuration = HTTP3Configuration()
+    configuration.loopbackUDPPayloadSize = 70_000
+    XCTAssertThrowsError(try configuration.validate()) { error in
+      XCTAssertTrue("\(error)".contains("loopbackUDPPayloadSize is 70000"), "\(error)")
+    }
+  }
+
   func testRequiredClientCertificate() async throws {
     // The client's self-signed certificate is its own CA.
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tandem-mtls-\(UUID().uuidString)").path

@@ -444,4 +444,33 @@ final class UDPSocketTests: XCTestCase {
     XCTAssertEqual(record.snapshot.closeCount, 1)
     XCTAssertNil(record.snapshot.closeError)
   }
+
+  func testDontFragmentSetsProbeMode() throws {
+    var configuration = UDPSocketConfiguration()
+    configuration.dontFragment = true
+    let socket = try UDPSocket.bind(
+      host: "127.0.0.1", port: 0, on: group.next(), configuration: configuration,
+      handler: RecordingUDPHandler(record: DatagramRecord(expectedCount: 0)))
+    let plain = try UDPSocket.bind(
+      host: "127.0.0.1", port: 0, on: group.next(), handler: RecordingUDPHandler(record: DatagramRecord(expectedCount: 0)))
+    XCTAssertEqual(SocketOptions.getInt(socket.fd, level: Int32(IPPROTO_IP), option: IP_MTU_DISCOVER), Int32(IP_PMTUDISC_PROBE))
+    XCTAssertNotEqual(SocketOptions.getInt(plain.fd, level: Int32(IPPROTO_IP), option: IP_MTU_DISCOVER), Int32(IP_PMTUDISC_PROBE))
+    socket.close()
+    plain.close()
+  }
+
+  func testRouteMTUOfLoopback() throws {
+    let mtu = try UDPSocket.routeMTU(to: SocketAddress(ipAddress: "127.0.0.1", port: 9))
+    XCTAssertGreaterThanOrEqual(mtu, 1280, "a loopback interface carries at least the IPv6 minimum")
+    XCTAssertLessThanOrEqual(mtu, 1 << 20)
+  }
+
+  func testLoopbackAddresses() throws {
+    for text in ["127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1"] {
+      XCTAssertTrue(try SocketAddress(ipAddress: text, port: 1).isLoopback, text)
+    }
+    for text in ["10.0.0.1", "128.0.0.1", "::2", "::", "0.0.0.0", "fe80::1", "::ffff:10.0.0.1", "::127.0.0.1"] {
+      XCTAssertFalse(try SocketAddress(ipAddress: text, port: 1).isLoopback, text)
+    }
+  }
 }

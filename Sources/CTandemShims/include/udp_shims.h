@@ -53,4 +53,14 @@ int tandem_udp_enable_receive_info(int fd, int family);
 /// Turns on UDP GRO (setsockopt SOL_UDP/UDP_GRO, Linux 5.0 and later). Returns 0 or -errno.
 int tandem_udp_enable_gro(int fd);
 
+/// Sets the Don't Fragment bit on every datagram and keeps the kernel from fragmenting them:
+/// IP_MTU_DISCOVER = IP_PMTUDISC_PROBE for AF_INET, IPV6_MTU_DISCOVER = IPV6_PMTUDISC_PROBE for
+/// AF_INET6 (plus the IPv4 option for IPv4-mapped traffic). A datagram larger than the
+/// interface MTU then fails to send with EMSGSIZE. Returns 0 or -errno of the first failure.
+int tandem_udp_set_dont_fragment(int fd, int family);
+
+/// The MTU of the route to `address` as the kernel knows it (IP_MTU or IPV6_MTU of a new
+/// datagram socket connected to it), or -errno when it cannot be read. Sends nothing.
+int tandem_udp_route_mtu(const struct sockaddr *address, socklen_t address_length);
+
 #endif

@@ -80,6 +80,8 @@ final class HTTP3Stream: HTTPStream, @unchecked Sendable {
   var headerListSize = 0
   var headerListTooLarge = false
   var unconsumedBytes = 0
+  /// Body bytes received in this read pass and not yet handed to the delegate (loop only).
+  var inbound: [UInt8] = []
 
   init(connection: QUICConnection, delegate: (any HTTPStreamDelegate)?) {
     self.connection = connection

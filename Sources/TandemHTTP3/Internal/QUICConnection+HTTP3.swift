@@ -201,6 +201,7 @@ extension QUICConnection {
     }
     let fields = stream.headerFields
     stream.headerFields = []
+    deliverInbound(of: stream)
     stream.delegate?.stream(stream, didReceiveTrailers: fields)
   }
 
@@ -218,6 +219,13 @@ extension QUICConnection {
 
   // MARK: Body
 
+  /// The maximum number of body bytes gathered for one stream before they go to its delegate.
+  static let inboundCoalescingLimit = 64 * 1024
+
+  /// Gathers body bytes: one packet carries about 1.4 KB, and a delegate call per packet would
+  /// cost more than the bytes. The gathered bytes go to the delegate when they reach
+  /// ``inboundCoalescingLimit``, when the read pass ends (``deliverInbound()``), and before
+  /// any other event of the stream.
   func didReceiveBody(streamID: Int64, data: UnsafePointer<UInt8>?, count: Int) {
     guard count > 0, let data else { return }
     guard let stream = streams[streamID], !stream.isClosed, stream.delegate != nil, stream.localResetCode == nil else {
@@ -226,11 +234,52 @@ extension QUICConnection {
       return
     }
     stream.unconsumedBytes += count
-    stream.delegate?.stream(stream, didReceiveData: Array(UnsafeBufferPointer(start: data, count: count)), endStream: false)
+    let bytes = UnsafeBufferPointer(start: data, count: count)
+    if stream.inbound.isEmpty {
+      if count >= Self.inboundCoalescingLimit {
+        stream.delegate?.stream(stream, didReceiveData: Array(bytes), endStream: false)
+        return
+      }
+      stream.inbound.reserveCapacity(Self.inboundCoalescingLimit + 2048)
+      inboundStreams.append(stream)
+    }
+    stream.inbound.append(contentsOf: bytes)
+    if stream.inbound.count >= Self.inboundCoalescingLimit {
+      deliverInbound(of: stream)
+    }
+  }
+
+  /// Hands every stream's gathered body bytes to its delegate; called at the end of a read pass.
+  func deliverInbound() {
+    while !inboundStreams.isEmpty {
+      let ready = inboundStreams
+      inboundStreams.removeAll(keepingCapacity: true)
+      for stream in ready {
+        deliverInbound(of: stream)
+      }
+    }
+  }
+
+  /// Hands `stream`'s gathered body bytes to its delegate, or returns their credit when no
+  /// delegate takes them any more.
+  func deliverInbound(of stream: HTTP3Stream) {
+    guard !stream.inbound.isEmpty else { return }
+    let bytes = stream.inbound
+    stream.inbound = []
+    guard !stream.isClosed, stream.localResetCode == nil, let delegate = stream.delegate else {
+      if !stream.isClosed {
+        // A closed stream has returned all its credit already.
+        stream.unconsumedBytes -= bytes.count
+        extendCredit(streamID: stream.id, by: bytes.count)
+      }
+      return
+    }
+    delegate.stream(stream, didReceiveData: bytes, endStream: false)
   }
 
   func didEndStream(streamID: Int64) {
     guard let stream = streams[streamID], !stream.isClosed else { return }
+    deliverInbound(of: stream)
     let alreadyEnded = stream.remoteEnded
     stream.remoteEnded = true
     if !alreadyEnded {

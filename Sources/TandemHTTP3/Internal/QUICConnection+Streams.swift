@@ -213,6 +213,8 @@ extension QUICConnection {
   /// QUIC state may still need the table.
   func notifyClosed(_ stream: HTTP3Stream, reason: HTTPStreamCloseReason) {
     guard stream.closeReason == nil else { return }
+    deliverInbound(of: stream)
+    guard stream.closeReason == nil else { return }
     stream.closeReason = reason
     let delegate = stream.delegate
     stream.delegate = nil
@@ -222,6 +224,8 @@ extension QUICConnection {
   /// Ends `stream`: returns its unconsumed credit to the connection, frees its outbound
   /// bytes, removes it from the table and notifies its delegate.
   func closeStream(_ stream: HTTP3Stream, reason: HTTPStreamCloseReason) {
+    guard !stream.isClosed else { return }
+    deliverInbound(of: stream)
     guard !stream.isClosed else { return }
     stream.isClosed = true
     if streams[stream.id] === stream {

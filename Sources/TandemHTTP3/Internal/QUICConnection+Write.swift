@@ -23,7 +23,10 @@ extension QUICConnection {
     openWaitingStreams()
     guard let conn = self.conn, !isTornDown else { return }
     let now = QUICClock.now()
-    let payloadLimit = min(Int(ngtcp2_conn_get_max_tx_udp_payload_size(conn)), packets.packetCapacity)
+    // ngtcp2 pads a client's Initial datagrams to the whole buffer when packets are not shaped
+    // to the path MTU (the loopback case), so handshake flights use the ordinary size.
+    let sizeLimit = handshakeCompleted ? packets.packetCapacity : min(configuration.maxUDPPayloadSize, packets.packetCapacity)
+    let payloadLimit = min(Int(ngtcp2_conn_get_max_tx_udp_payload_size(conn)), sizeLimit)
     let quantum = Int(ngtcp2_conn_get_send_quantum(conn))
     let maxPackets = min(PacketBuffer.maxPackets, max(1, quantum / max(payloadLimit, 1)))
     var batchLength = 0
@@ -127,7 +130,9 @@ extension QUICConnection {
       batchLength += size
       batchCount += 1
       written += 1
-      if size < segmentSize || batchCount == PacketBuffer.maxPackets {
+      if size < segmentSize || batchCount == PacketBuffer.maxPackets
+        || batchLength + payloadLimit > PacketBuffer.maxBatchBytes
+      {
         flush()
       }
     }

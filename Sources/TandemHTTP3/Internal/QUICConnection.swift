@@ -7,15 +7,25 @@ import TandemIO
 /// The source of ``HTTPConnectionInfo/connectionID`` for HTTP/3 connections.
 let nextHTTP3ConnectionID = Atomic<UInt64>(1 << 32)
 
-/// A reusable buffer for one burst of outgoing packets: at most 64 packets, the GSO limit.
+/// A reusable buffer for one burst of outgoing packets that leave in one `sendmsg` call: at
+/// most 64 packets (the UDP GSO segment limit) and at most ``maxBatchBytes`` bytes together.
 final class PacketBuffer {
   static let maxPackets = 64
+  /// The maximum number of bytes in one GSO send: 65,535 less the IPv4 and UDP headers.
+  static let maxBatchBytes = 65_507
+  /// The largest single packet written into the buffer.
   let packetCapacity: Int
   let base: UnsafeMutablePointer<UInt8>
 
   init(packetCapacity: Int) {
     self.packetCapacity = packetCapacity
-    base = .allocate(capacity: packetCapacity * Self.maxPackets)
+    base = .allocate(capacity: max(packetCapacity, Self.maxBatchBytes))
+  }
+
+  /// A buffer for the packets of connections with `configuration`: large enough for the
+  /// loopback payload size too.
+  convenience init(for configuration: HTTP3Configuration) {
+    self.init(packetCapacity: max(configuration.maxUDPPayloadSize, configuration.loopbackUDPPayloadSize ?? 0))
   }
 
   deinit {
@@ -59,6 +69,9 @@ final class QUICConnection: @unchecked Sendable {
   let writePath: UnsafeMutablePointer<ngtcp2_path_storage>
   let packetInfo: UnsafeMutablePointer<ngtcp2_pkt_info>
   let packets: PacketBuffer
+  /// The payload size this connection sends from its first packet on when the peer is on
+  /// loopback; `nil` leaves the size to path MTU discovery.
+  let loopbackPayloadSize: Int?
 
   /// The socket that packets go out on (and, for a client, come in on).
   var socket: UDPSocket?
@@ -71,6 +84,8 @@ final class QUICConnection: @unchecked Sendable {
   /// connection after rejected early data, in call order.
   var waitingStreams: [HTTP3Stream] = []
   var writableStreams: [HTTP3Stream] = []
+  /// Streams whose ``HTTP3Stream/inbound`` bytes wait for ``deliverInbound()``.
+  var inboundStreams: [HTTP3Stream] = []
   var writeScheduled = false
   /// Nonzero while ngtcp2 runs, when the connection must not be deleted.
   var callbackDepth = 0
@@ -139,6 +154,7 @@ final class QUICConnection: @unchecked Sendable {
     self.localAddress = localAddress
     self.remoteAddress = remoteAddress
     self.packets = packets
+    loopbackPayloadSize = Self.loopbackPayloadSize(configuration: configuration, remote: remoteAddress)
     connectionNumber = nextHTTP3ConnectionID.add(1, ordering: .relaxed).oldValue
     connectionReference = .allocate(capacity: 1)
     readPath = .allocate(capacity: 1)
@@ -171,6 +187,21 @@ final class QUICConnection: @unchecked Sendable {
     Unmanaged<QUICConnection>.fromOpaque(userData!).takeUnretainedValue()
   }
 
+  /// Returns the UDP payload size for a loopback peer: the smallest of
+  /// ``HTTP3Configuration/loopbackUDPPayloadSize``, the loopback route's MTU less the IP and
+  /// UDP headers, and 65,507. Returns `nil` when the peer is not on loopback, the setting is
+  /// off, the MTU is unknown, or the result would not exceed ``HTTP3Configuration/maxUDPPayloadSize``.
+  static func loopbackPayloadSize(configuration: HTTP3Configuration, remote: SocketAddress) -> Int? {
+    guard let wanted = configuration.loopbackUDPPayloadSize, remote.isLoopback,
+      let mtu = try? UDPSocket.routeMTU(to: remote)
+    else { return nil }
+    // NOTE: the MTU is read once; if an administrator lowers it during a connection, larger
+    // sends fail with EMSGSIZE until the connection times out.
+    let headers = remote.family == .ipv4 ? 28 : 48
+    let size = min(wanted, mtu - headers, PacketBuffer.maxBatchBytes)
+    return size > configuration.maxUDPPayloadSize ? size : nil
+  }
+
   /// Fills `storage` with this connection's local and remote address.
   static func setPath(_ storage: UnsafeMutablePointer<ngtcp2_path_storage>, local: SocketAddress, remote: SocketAddress) {
     local.withSockAddr { localPointer, localLength in
@@ -187,6 +218,12 @@ final class QUICConnection: @unchecked Sendable {
     ngtcp2_settings_default_versioned(NGTCP2_SETTINGS_VERSION, &settings)
     settings.initial_ts = QUICClock.now()
     settings.max_tx_udp_payload_size = configuration.maxUDPPayloadSize
+    if let size = loopbackPayloadSize {
+      // The loopback MTU is the path MTU, so packets start at full size without discovery.
+      settings.max_tx_udp_payload_size = size
+      settings.no_tx_udp_payload_size_shaping = 1
+      settings.no_pmtud = 1
+    }
     settings.handshake_timeout = QUICClock.nanoseconds(configuration.handshakeTimeout)
     settings.max_stream_window = UInt64(configuration.initialStreamWindowSize) * 6
     settings.max_window = UInt64(configuration.connectionWindowSize) * 3

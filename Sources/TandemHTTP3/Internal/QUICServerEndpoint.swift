@@ -30,7 +30,7 @@ final class QUICServerEndpoint: UDPSocketHandler, @unchecked Sendable {
   let packets: PacketBuffer
   var socket: UDPSocket?
 
-  private var byID: [[UInt8]: QUICConnection] = [:]
+  private var byID: [ConnectionIDKey: QUICConnection] = [:]
   private var connections: [ObjectIdentifier: QUICConnection] = [:]
   private var shuttingDown = false
   private var resetWindowStart: UInt64 = 0
@@ -53,7 +53,7 @@ final class QUICServerEndpoint: UDPSocketHandler, @unchecked Sendable {
     self.eventLoop = eventLoop
     self.tls = tls
     self.acceptor = acceptor
-    packets = PacketBuffer(packetCapacity: configuration.maxUDPPayloadSize)
+    packets = PacketBuffer(for: configuration)
   }
 
   var connectionCount: Int { connections.count }
@@ -68,6 +68,7 @@ final class QUICServerEndpoint: UDPSocketHandler, @unchecked Sendable {
       }
     }
     for connection in touched {
+      connection.deliverInbound()
       connection.scheduleWrite()
     }
   }
@@ -99,13 +100,15 @@ final class QUICServerEndpoint: UDPSocketHandler, @unchecked Sendable {
       return nil
     }
     guard decoded == 0 else { return nil }
-    let destination = Array(UnsafeBufferPointer(start: versionCID.dcid, count: versionCID.dcidlen))
+    let dcid: UnsafePointer<UInt8>? = versionCID.dcid
+    guard let dcid, let key = ConnectionIDKey(dcid, count: versionCID.dcidlen) else { return nil }
     let local = datagram.localAddress ?? socket.localAddress
-    if let connection = byID[destination] {
+    if let connection = byID[key] {
       connection.receive(datagram.bytes, local: local, remote: datagram.remoteAddress, ecn: datagram.ecn)
       return connection
     }
     if base[0] & 0x80 == 0 {
+      let destination = Array(UnsafeBufferPointer(start: dcid, count: versionCID.dcidlen))
       sendStatelessReset(for: destination, triggerSize: datagram.bytes.count, to: datagram.remoteAddress)
       return nil
     }
@@ -213,20 +216,23 @@ final class QUICServerEndpoint: UDPSocketHandler, @unchecked Sendable {
   // MARK: Connection table
 
   func register(_ id: [UInt8], for connection: QUICConnection) {
-    byID[id] = connection
+    guard let key = ConnectionIDKey(id) else { return }
+    byID[key] = connection
     connection.registeredIDs.insert(id)
   }
 
   func unregister(_ id: [UInt8], for connection: QUICConnection) {
-    if byID[id] === connection {
-      byID[id] = nil
+    if let key = ConnectionIDKey(id), byID[key] === connection {
+      byID[key] = nil
     }
     connection.registeredIDs.remove(id)
   }
 
   func connectionDidClose(_ connection: QUICConnection) {
-    for id in connection.registeredIDs where byID[id] === connection {
-      byID[id] = nil
+    for id in connection.registeredIDs {
+      if let key = ConnectionIDKey(id), byID[key] === connection {
+        byID[key] = nil
+      }
     }
     connection.registeredIDs.removeAll()
     connections[ObjectIdentifier(connection)] = nil

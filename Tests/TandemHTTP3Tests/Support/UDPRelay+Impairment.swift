@@ -84,6 +84,10 @@ extension UDPRelay {
     /// Datagrams not sent: the kernel rejected the send, the relay closed while they waited,
     /// or a new client exceeded the session limit.
     var failed = 0
+    /// The size of the first datagram that arrived, 0 before any.
+    var firstSize = 0
+    /// The size of the largest datagram that arrived.
+    var largestSize = 0
   }
 }
 

@@ -204,7 +204,11 @@ final class UDPRelay: @unchecked Sendable {
     // direction depends only on the seed and N, even when the settings change.
     let dropDraw = generators[direction, default: SeededGenerator(seed: 0)].nextUnit()
     let reorderDraw = generators[direction, default: SeededGenerator(seed: 0)].nextUnit()
-    count(direction) { $0.received += 1 }
+    count(direction) { counters in
+      counters.received += 1
+      if counters.firstSize == 0 { counters.firstSize = bytes.count }
+      counters.largestSize = max(counters.largestSize, bytes.count)
+    }
 
     if settings.blackHole {
       count(direction) { $0.blackHoled += 1 }
