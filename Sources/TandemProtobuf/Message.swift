@@ -1,8 +1,10 @@
 /// A protobuf message type. Generated message structs conform to it.
 ///
-/// Generated code implements the four requirements in terms of ``WireDecoder``, ``WireEncoder`` and
-/// ``SizeCache``; users call the entry points in the extension (`init(serializedBytes:)`,
-/// `serializedBytes()`, `merge(serializedBytes:)`, `with(_:)`).
+/// Generated code implements the requirements in terms of ``WireDecoder``, ``WireEncoder`` and
+/// ``SizeCache``. A hand-written conformance may leave out the requirements with default
+/// implementations: `encodedSize(of:into:)`, `encode(_:to:)`, `isInitialized` and
+/// `collectMissingRequiredFields(prefix:into:)`. Users call the entry points in the extension
+/// (`init(serializedBytes:)`, `serializedBytes()`, `merge(serializedBytes:)`, `with(_:)`).
 public protocol Message: Sendable, Hashable {
   init()
   /// Fully qualified proto name, for example `echo.v1.EchoRequest`.
@@ -17,6 +19,20 @@ public protocol Message: Sendable, Hashable {
   /// Writes the fields in field-number order, then the unknown fields. Must be called after
   /// ``encodedSize(into:)`` filled the encoder's size cache.
   func encode(to encoder: inout WireEncoder)
+  /// Returns the exact encoded size of the message at `message` and records nested sizes, as
+  /// ``encodedSize(into:)`` does. The message must stay valid and unchanged during the call.
+  ///
+  /// Elements of repeated fields and sub-messages of such elements are sized through this
+  /// requirement. Calling a method on an element in the array's storage copies the element first,
+  /// with a retain and a release of each of its strings, arrays and sub-messages. The compiler
+  /// cannot prove that the encoder's writes leave that storage unchanged. Generated code implements
+  /// it with the body of ``encodedSize(into:)``, reading fields through the pointer. The default
+  /// implementation calls ``encodedSize(into:)`` on a copy.
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int
+  /// Writes the message at `message` as ``encode(to:)`` does, without copying it (see
+  /// ``encodedSize(of:into:)``). The message must stay valid and unchanged during the call. The
+  /// default implementation calls ``encode(to:)`` on a copy.
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder)
   /// `true` when every proto2 required field of this message, of its sub-messages (singular, repeated,
   /// map values and oneof members) and of its extension values is set. The default implementation
   /// returns `true`; generated code overrides it for messages that can reach a required field or an
@@ -32,6 +48,16 @@ public protocol Message: Sendable, Hashable {
 extension Message {
   @inlinable
   public var isInitialized: Bool { true }
+
+  @inlinable
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    message.pointee.encodedSize(into: &sizes)
+  }
+
+  @inlinable
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    message.pointee.encode(to: &encoder)
+  }
 
   @inlinable
   public func collectMissingRequiredFields(prefix: String, into paths: inout [String]) {}
@@ -125,12 +151,13 @@ extension Message {
     if size > WireFormat.maxLength {
       throw ProtobufEncodingError(kind: .messageTooLarge(size: size))
     }
-    return [UInt8](unsafeUninitializedCapacity: size) { buffer, initializedCount in
-      var encoder = WireEncoder(buffer: UnsafeMutableRawBufferPointer(buffer), sizes: sizes)
+    var bytes = WireEncoder.allocateOutput(count: size)
+    bytes.withUnsafeMutableBytes { buffer in
+      var encoder = WireEncoder(buffer: buffer, sizes: sizes)
       encode(to: &encoder)
       precondition(encoder.count == size, "encode(to:) wrote \(encoder.count) bytes, encodedSize(into:) computed \(size)")
-      initializedCount = size
     }
+    return bytes
   }
 
   /// Returns a message built by `populator`, for example `.with { $0.text = "hi" }`.

@@ -1,4 +1,5 @@
-/// Size and ZigZag helpers of the binary wire format, used by generated `encodedSize(into:)`.
+/// Size and ZigZag helpers of the binary wire format, used by generated `encodedSize(into:)`, and
+/// the pointer helper of the generated pointer-based encoders.
 public enum WireFormat {
   /// Largest field number protobuf allows: 2^29 - 1.
   public static let maxFieldNumber = 536_870_911
@@ -78,5 +79,18 @@ public enum WireFormat {
   @inlinable
   public static func unZigZag64(_ value: UInt64) -> Int64 {
     Int64(bitPattern: (value >> 1) ^ (0 &- (value & 1)))
+  }
+
+  /// Returns a pointer to the value wrapped by the optional at `optional`, or `nil` when the
+  /// optional is `nil`.
+  ///
+  /// Generated `encodedSize(of:into:)` and `encode(_:to:)` read an optional sub-message through it
+  /// instead of copying the sub-message. The Swift ABI stores the payload of a single-payload enum
+  /// such as `Optional` at offset 0 and any tag bits after it ("Single-Payload Enums" in
+  /// docs/ABI/TypeLayout.rst of the Swift repository), so the payload's address is the optional's.
+  @inlinable
+  public static func wrappedValuePointer<Wrapped>(_ optional: UnsafePointer<Wrapped?>) -> UnsafePointer<Wrapped>? {
+    guard case .some = optional.pointee else { return nil }
+    return UnsafeRawPointer(optional).assumingMemoryBound(to: Wrapped.self)
   }
 }

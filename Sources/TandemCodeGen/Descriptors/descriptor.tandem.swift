@@ -1854,9 +1854,21 @@ nonisolated extension Google_Protobuf_FileDescriptorSet: TandemProtobuf.Message 
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    size += sizes.repeatedMessagesSize(of: message.pointee.file, tagSize: 1)
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     encoder.writeRepeatedMessages(self.file, tag: 10)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    encoder.writeRepeatedMessages(message.pointee.file, tag: 10)
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 
   public var isInitialized: Bool {
@@ -1994,6 +2006,40 @@ nonisolated extension Google_Protobuf_FileDescriptorProto: TandemProtobuf.Messag
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._name {
+      size += 1 + WireFormat.stringSize(message.pointee._name!)
+    }
+    if case .some = message.pointee._package {
+      size += 1 + WireFormat.stringSize(message.pointee._package!)
+    }
+    for value in message.pointee.dependency {
+      size += 1 + WireFormat.stringSize(value)
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.messageType, tagSize: 1)
+    size += sizes.repeatedMessagesSize(of: message.pointee.enumType, tagSize: 1)
+    size += sizes.repeatedMessagesSize(of: message.pointee.service, tagSize: 1)
+    size += sizes.repeatedMessagesSize(of: message.pointee.`extension`, tagSize: 1)
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._options)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._sourceCodeInfo)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    for value in message.pointee.publicDependency {
+      size += 1 + WireFormat.int32Size(value)
+    }
+    for value in message.pointee.weakDependency {
+      size += 1 + WireFormat.int32Size(value)
+    }
+    if case .some = message.pointee._syntax {
+      size += 1 + WireFormat.stringSize(message.pointee._syntax!)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if case .some = self._name {
       encoder.writeTag(10)
@@ -2032,6 +2078,46 @@ nonisolated extension Google_Protobuf_FileDescriptorProto: TandemProtobuf.Messag
       encoder.writeString(self._syntax!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._name {
+      encoder.writeTag(10)
+      encoder.writeString(message.pointee._name!)
+    }
+    if case .some = message.pointee._package {
+      encoder.writeTag(18)
+      encoder.writeString(message.pointee._package!)
+    }
+    for value in message.pointee.dependency {
+      encoder.writeTag(26)
+      encoder.writeString(value)
+    }
+    encoder.writeRepeatedMessages(message.pointee.messageType, tag: 34)
+    encoder.writeRepeatedMessages(message.pointee.enumType, tag: 42)
+    encoder.writeRepeatedMessages(message.pointee.service, tag: 50)
+    encoder.writeRepeatedMessages(message.pointee.`extension`, tag: 58)
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._options)!) {
+      encoder.writeTag(66)
+      encoder.writeMessage(at: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._sourceCodeInfo)!) {
+      encoder.writeTag(74)
+      encoder.writeMessage(at: value)
+    }
+    for value in message.pointee.publicDependency {
+      encoder.writeTag(80)
+      encoder.writeInt32(value)
+    }
+    for value in message.pointee.weakDependency {
+      encoder.writeTag(88)
+      encoder.writeInt32(value)
+    }
+    if case .some = message.pointee._syntax {
+      encoder.writeTag(98)
+      encoder.writeString(message.pointee._syntax!)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 
   public var isInitialized: Bool {
@@ -2355,6 +2441,28 @@ nonisolated extension Google_Protobuf_DescriptorProto: TandemProtobuf.Message {
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._name {
+      size += 1 + WireFormat.stringSize(message.pointee._name!)
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.field, tagSize: 1)
+    size += sizes.repeatedMessagesSize(of: message.pointee.nestedType, tagSize: 1)
+    size += sizes.repeatedMessagesSize(of: message.pointee.enumType, tagSize: 1)
+    size += sizes.repeatedMessagesSize(of: message.pointee.extensionRange, tagSize: 1)
+    size += sizes.repeatedMessagesSize(of: message.pointee.`extension`, tagSize: 1)
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._options)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.oneofDecl, tagSize: 1)
+    size += sizes.repeatedMessagesSize(of: message.pointee.reservedRange, tagSize: 1)
+    for value in message.pointee.reservedName {
+      size += 1 + WireFormat.stringSize(value)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if case .some = self._name {
       encoder.writeTag(10)
@@ -2376,6 +2484,29 @@ nonisolated extension Google_Protobuf_DescriptorProto: TandemProtobuf.Message {
       encoder.writeString(value)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._name {
+      encoder.writeTag(10)
+      encoder.writeString(message.pointee._name!)
+    }
+    encoder.writeRepeatedMessages(message.pointee.field, tag: 18)
+    encoder.writeRepeatedMessages(message.pointee.nestedType, tag: 26)
+    encoder.writeRepeatedMessages(message.pointee.enumType, tag: 34)
+    encoder.writeRepeatedMessages(message.pointee.extensionRange, tag: 42)
+    encoder.writeRepeatedMessages(message.pointee.`extension`, tag: 50)
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._options)!) {
+      encoder.writeTag(58)
+      encoder.writeMessage(at: value)
+    }
+    encoder.writeRepeatedMessages(message.pointee.oneofDecl, tag: 66)
+    encoder.writeRepeatedMessages(message.pointee.reservedRange, tag: 74)
+    for value in message.pointee.reservedName {
+      encoder.writeTag(82)
+      encoder.writeString(value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 
   public var isInitialized: Bool {
@@ -2663,6 +2794,21 @@ nonisolated extension Google_Protobuf_DescriptorProto.ExtensionRange: TandemProt
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._start {
+      size += 1 + WireFormat.int32Size(message.pointee._start!)
+    }
+    if case .some = message.pointee._end {
+      size += 1 + WireFormat.int32Size(message.pointee._end!)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._options)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if case .some = self._start {
       encoder.writeTag(8)
@@ -2677,6 +2823,22 @@ nonisolated extension Google_Protobuf_DescriptorProto.ExtensionRange: TandemProt
       encoder.writeMessage(self._options!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._start {
+      encoder.writeTag(8)
+      encoder.writeInt32(message.pointee._start!)
+    }
+    if case .some = message.pointee._end {
+      encoder.writeTag(16)
+      encoder.writeInt32(message.pointee._end!)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._options)!) {
+      encoder.writeTag(26)
+      encoder.writeMessage(at: value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 
   public var isInitialized: Bool {
@@ -2771,6 +2933,18 @@ nonisolated extension Google_Protobuf_DescriptorProto.ReservedRange: TandemProto
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._start {
+      size += 1 + WireFormat.int32Size(message.pointee._start!)
+    }
+    if case .some = message.pointee._end {
+      size += 1 + WireFormat.int32Size(message.pointee._end!)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if case .some = self._start {
       encoder.writeTag(8)
@@ -2781,6 +2955,18 @@ nonisolated extension Google_Protobuf_DescriptorProto.ReservedRange: TandemProto
       encoder.writeInt32(self._end!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._start {
+      encoder.writeTag(8)
+      encoder.writeInt32(message.pointee._start!)
+    }
+    if case .some = message.pointee._end {
+      encoder.writeTag(16)
+      encoder.writeInt32(message.pointee._end!)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -2850,10 +3036,24 @@ nonisolated extension Google_Protobuf_ExtensionRangeOptions: TandemProtobuf.Exte
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    size += sizes.repeatedMessagesSize(of: message.pointee.uninterpretedOption, tagSize: 2)
+    size += message.pointee.extensionFields.encodedSize(1000..<536870912, into: &sizes)
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     encoder.writeRepeatedMessages(self.uninterpretedOption, tag: 7994)
     self.extensionFields.encode(1000..<536870912, to: &encoder)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    encoder.writeRepeatedMessages(message.pointee.uninterpretedOption, tag: 7994)
+    message.pointee.extensionFields.encode(1000..<536870912, to: &encoder)
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 
   public var isInitialized: Bool {
@@ -2993,6 +3193,45 @@ nonisolated extension Google_Protobuf_FieldDescriptorProto: TandemProtobuf.Messa
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._name {
+      size += 1 + WireFormat.stringSize(message.pointee._name!)
+    }
+    if case .some = message.pointee._extendee {
+      size += 1 + WireFormat.stringSize(message.pointee._extendee!)
+    }
+    if case .some = message.pointee._number {
+      size += 1 + WireFormat.int32Size(message.pointee._number!)
+    }
+    if case .some = message.pointee._label {
+      size += 1 + WireFormat.int32Size(message.pointee._label!.rawValue)
+    }
+    if case .some = message.pointee._type {
+      size += 1 + WireFormat.int32Size(message.pointee._type!.rawValue)
+    }
+    if case .some = message.pointee._typeName {
+      size += 1 + WireFormat.stringSize(message.pointee._typeName!)
+    }
+    if case .some = message.pointee._defaultValue {
+      size += 1 + WireFormat.stringSize(message.pointee._defaultValue!)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._options)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if case .some = message.pointee._oneofIndex {
+      size += 1 + WireFormat.int32Size(message.pointee._oneofIndex!)
+    }
+    if case .some = message.pointee._jsonName {
+      size += 1 + WireFormat.stringSize(message.pointee._jsonName!)
+    }
+    if case .some = message.pointee._proto3Optional {
+      size += 2 + 1
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if case .some = self._name {
       encoder.writeTag(10)
@@ -3039,6 +3278,54 @@ nonisolated extension Google_Protobuf_FieldDescriptorProto: TandemProtobuf.Messa
       encoder.writeBool(self._proto3Optional!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._name {
+      encoder.writeTag(10)
+      encoder.writeString(message.pointee._name!)
+    }
+    if case .some = message.pointee._extendee {
+      encoder.writeTag(18)
+      encoder.writeString(message.pointee._extendee!)
+    }
+    if case .some = message.pointee._number {
+      encoder.writeTag(24)
+      encoder.writeInt32(message.pointee._number!)
+    }
+    if case .some = message.pointee._label {
+      encoder.writeTag(32)
+      encoder.writeEnum(message.pointee._label!.rawValue)
+    }
+    if case .some = message.pointee._type {
+      encoder.writeTag(40)
+      encoder.writeEnum(message.pointee._type!.rawValue)
+    }
+    if case .some = message.pointee._typeName {
+      encoder.writeTag(50)
+      encoder.writeString(message.pointee._typeName!)
+    }
+    if case .some = message.pointee._defaultValue {
+      encoder.writeTag(58)
+      encoder.writeString(message.pointee._defaultValue!)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._options)!) {
+      encoder.writeTag(66)
+      encoder.writeMessage(at: value)
+    }
+    if case .some = message.pointee._oneofIndex {
+      encoder.writeTag(72)
+      encoder.writeInt32(message.pointee._oneofIndex!)
+    }
+    if case .some = message.pointee._jsonName {
+      encoder.writeTag(82)
+      encoder.writeString(message.pointee._jsonName!)
+    }
+    if case .some = message.pointee._proto3Optional {
+      encoder.writeTag(136)
+      encoder.writeBool(message.pointee._proto3Optional!)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 
   public var isInitialized: Bool {
@@ -3292,6 +3579,18 @@ nonisolated extension Google_Protobuf_OneofDescriptorProto: TandemProtobuf.Messa
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._name {
+      size += 1 + WireFormat.stringSize(message.pointee._name!)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._options)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if case .some = self._name {
       encoder.writeTag(10)
@@ -3302,6 +3601,18 @@ nonisolated extension Google_Protobuf_OneofDescriptorProto: TandemProtobuf.Messa
       encoder.writeMessage(self._options!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._name {
+      encoder.writeTag(10)
+      encoder.writeString(message.pointee._name!)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._options)!) {
+      encoder.writeTag(18)
+      encoder.writeMessage(at: value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 
   public var isInitialized: Bool {
@@ -3401,6 +3712,23 @@ nonisolated extension Google_Protobuf_EnumDescriptorProto: TandemProtobuf.Messag
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._name {
+      size += 1 + WireFormat.stringSize(message.pointee._name!)
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.value, tagSize: 1)
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._options)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.reservedRange, tagSize: 1)
+    for value in message.pointee.reservedName {
+      size += 1 + WireFormat.stringSize(value)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if case .some = self._name {
       encoder.writeTag(10)
@@ -3417,6 +3745,24 @@ nonisolated extension Google_Protobuf_EnumDescriptorProto: TandemProtobuf.Messag
       encoder.writeString(value)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._name {
+      encoder.writeTag(10)
+      encoder.writeString(message.pointee._name!)
+    }
+    encoder.writeRepeatedMessages(message.pointee.value, tag: 18)
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._options)!) {
+      encoder.writeTag(26)
+      encoder.writeMessage(at: value)
+    }
+    encoder.writeRepeatedMessages(message.pointee.reservedRange, tag: 34)
+    for value in message.pointee.reservedName {
+      encoder.writeTag(42)
+      encoder.writeString(value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 
   public var isInitialized: Bool {
@@ -3568,6 +3914,18 @@ nonisolated extension Google_Protobuf_EnumDescriptorProto.EnumReservedRange: Tan
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._start {
+      size += 1 + WireFormat.int32Size(message.pointee._start!)
+    }
+    if case .some = message.pointee._end {
+      size += 1 + WireFormat.int32Size(message.pointee._end!)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if case .some = self._start {
       encoder.writeTag(8)
@@ -3578,6 +3936,18 @@ nonisolated extension Google_Protobuf_EnumDescriptorProto.EnumReservedRange: Tan
       encoder.writeInt32(self._end!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._start {
+      encoder.writeTag(8)
+      encoder.writeInt32(message.pointee._start!)
+    }
+    if case .some = message.pointee._end {
+      encoder.writeTag(16)
+      encoder.writeInt32(message.pointee._end!)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -3654,6 +4024,21 @@ nonisolated extension Google_Protobuf_EnumValueDescriptorProto: TandemProtobuf.M
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._name {
+      size += 1 + WireFormat.stringSize(message.pointee._name!)
+    }
+    if case .some = message.pointee._number {
+      size += 1 + WireFormat.int32Size(message.pointee._number!)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._options)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if case .some = self._name {
       encoder.writeTag(10)
@@ -3668,6 +4053,22 @@ nonisolated extension Google_Protobuf_EnumValueDescriptorProto: TandemProtobuf.M
       encoder.writeMessage(self._options!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._name {
+      encoder.writeTag(10)
+      encoder.writeString(message.pointee._name!)
+    }
+    if case .some = message.pointee._number {
+      encoder.writeTag(16)
+      encoder.writeInt32(message.pointee._number!)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._options)!) {
+      encoder.writeTag(26)
+      encoder.writeMessage(at: value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 
   public var isInitialized: Bool {
@@ -3768,6 +4169,19 @@ nonisolated extension Google_Protobuf_ServiceDescriptorProto: TandemProtobuf.Mes
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._name {
+      size += 1 + WireFormat.stringSize(message.pointee._name!)
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.method, tagSize: 1)
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._options)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if case .some = self._name {
       encoder.writeTag(10)
@@ -3779,6 +4193,19 @@ nonisolated extension Google_Protobuf_ServiceDescriptorProto: TandemProtobuf.Mes
       encoder.writeMessage(self._options!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._name {
+      encoder.writeTag(10)
+      encoder.writeString(message.pointee._name!)
+    }
+    encoder.writeRepeatedMessages(message.pointee.method, tag: 18)
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._options)!) {
+      encoder.writeTag(26)
+      encoder.writeMessage(at: value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 
   public var isInitialized: Bool {
@@ -3909,6 +4336,30 @@ nonisolated extension Google_Protobuf_MethodDescriptorProto: TandemProtobuf.Mess
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._name {
+      size += 1 + WireFormat.stringSize(message.pointee._name!)
+    }
+    if case .some = message.pointee._inputType {
+      size += 1 + WireFormat.stringSize(message.pointee._inputType!)
+    }
+    if case .some = message.pointee._outputType {
+      size += 1 + WireFormat.stringSize(message.pointee._outputType!)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._options)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if case .some = message.pointee._clientStreaming {
+      size += 1 + 1
+    }
+    if case .some = message.pointee._serverStreaming {
+      size += 1 + 1
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if case .some = self._name {
       encoder.writeTag(10)
@@ -3935,6 +4386,34 @@ nonisolated extension Google_Protobuf_MethodDescriptorProto: TandemProtobuf.Mess
       encoder.writeBool(self._serverStreaming!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._name {
+      encoder.writeTag(10)
+      encoder.writeString(message.pointee._name!)
+    }
+    if case .some = message.pointee._inputType {
+      encoder.writeTag(18)
+      encoder.writeString(message.pointee._inputType!)
+    }
+    if case .some = message.pointee._outputType {
+      encoder.writeTag(26)
+      encoder.writeString(message.pointee._outputType!)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._options)!) {
+      encoder.writeTag(34)
+      encoder.writeMessage(at: value)
+    }
+    if case .some = message.pointee._clientStreaming {
+      encoder.writeTag(40)
+      encoder.writeBool(message.pointee._clientStreaming!)
+    }
+    if case .some = message.pointee._serverStreaming {
+      encoder.writeTag(48)
+      encoder.writeBool(message.pointee._serverStreaming!)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 
   public var isInitialized: Bool {
@@ -4166,6 +4645,74 @@ nonisolated extension Google_Protobuf_FileOptions: TandemProtobuf.ExtensibleMess
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._javaPackage {
+      size += 1 + WireFormat.stringSize(message.pointee._javaPackage!)
+    }
+    if case .some = message.pointee._javaOuterClassname {
+      size += 1 + WireFormat.stringSize(message.pointee._javaOuterClassname!)
+    }
+    if case .some = message.pointee._optimizeFor {
+      size += 1 + WireFormat.int32Size(message.pointee._optimizeFor!.rawValue)
+    }
+    if case .some = message.pointee._javaMultipleFiles {
+      size += 1 + 1
+    }
+    if case .some = message.pointee._goPackage {
+      size += 1 + WireFormat.stringSize(message.pointee._goPackage!)
+    }
+    if case .some = message.pointee._ccGenericServices {
+      size += 2 + 1
+    }
+    if case .some = message.pointee._javaGenericServices {
+      size += 2 + 1
+    }
+    if case .some = message.pointee._pyGenericServices {
+      size += 2 + 1
+    }
+    if case .some = message.pointee._javaGenerateEqualsAndHash {
+      size += 2 + 1
+    }
+    if case .some = message.pointee._deprecated {
+      size += 2 + 1
+    }
+    if case .some = message.pointee._javaStringCheckUtf8 {
+      size += 2 + 1
+    }
+    if case .some = message.pointee._ccEnableArenas {
+      size += 2 + 1
+    }
+    if case .some = message.pointee._objcClassPrefix {
+      size += 2 + WireFormat.stringSize(message.pointee._objcClassPrefix!)
+    }
+    if case .some = message.pointee._csharpNamespace {
+      size += 2 + WireFormat.stringSize(message.pointee._csharpNamespace!)
+    }
+    if case .some = message.pointee._swiftPrefix {
+      size += 2 + WireFormat.stringSize(message.pointee._swiftPrefix!)
+    }
+    if case .some = message.pointee._phpClassPrefix {
+      size += 2 + WireFormat.stringSize(message.pointee._phpClassPrefix!)
+    }
+    if case .some = message.pointee._phpNamespace {
+      size += 2 + WireFormat.stringSize(message.pointee._phpNamespace!)
+    }
+    if case .some = message.pointee._phpGenericServices {
+      size += 2 + 1
+    }
+    if case .some = message.pointee._phpMetadataNamespace {
+      size += 2 + WireFormat.stringSize(message.pointee._phpMetadataNamespace!)
+    }
+    if case .some = message.pointee._rubyPackage {
+      size += 2 + WireFormat.stringSize(message.pointee._rubyPackage!)
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.uninterpretedOption, tagSize: 2)
+    size += message.pointee.extensionFields.encodedSize(1000..<536870912, into: &sizes)
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if case .some = self._javaPackage {
       encoder.writeTag(10)
@@ -4250,6 +4797,92 @@ nonisolated extension Google_Protobuf_FileOptions: TandemProtobuf.ExtensibleMess
     encoder.writeRepeatedMessages(self.uninterpretedOption, tag: 7994)
     self.extensionFields.encode(1000..<536870912, to: &encoder)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._javaPackage {
+      encoder.writeTag(10)
+      encoder.writeString(message.pointee._javaPackage!)
+    }
+    if case .some = message.pointee._javaOuterClassname {
+      encoder.writeTag(66)
+      encoder.writeString(message.pointee._javaOuterClassname!)
+    }
+    if case .some = message.pointee._optimizeFor {
+      encoder.writeTag(72)
+      encoder.writeEnum(message.pointee._optimizeFor!.rawValue)
+    }
+    if case .some = message.pointee._javaMultipleFiles {
+      encoder.writeTag(80)
+      encoder.writeBool(message.pointee._javaMultipleFiles!)
+    }
+    if case .some = message.pointee._goPackage {
+      encoder.writeTag(90)
+      encoder.writeString(message.pointee._goPackage!)
+    }
+    if case .some = message.pointee._ccGenericServices {
+      encoder.writeTag(128)
+      encoder.writeBool(message.pointee._ccGenericServices!)
+    }
+    if case .some = message.pointee._javaGenericServices {
+      encoder.writeTag(136)
+      encoder.writeBool(message.pointee._javaGenericServices!)
+    }
+    if case .some = message.pointee._pyGenericServices {
+      encoder.writeTag(144)
+      encoder.writeBool(message.pointee._pyGenericServices!)
+    }
+    if case .some = message.pointee._javaGenerateEqualsAndHash {
+      encoder.writeTag(160)
+      encoder.writeBool(message.pointee._javaGenerateEqualsAndHash!)
+    }
+    if case .some = message.pointee._deprecated {
+      encoder.writeTag(184)
+      encoder.writeBool(message.pointee._deprecated!)
+    }
+    if case .some = message.pointee._javaStringCheckUtf8 {
+      encoder.writeTag(216)
+      encoder.writeBool(message.pointee._javaStringCheckUtf8!)
+    }
+    if case .some = message.pointee._ccEnableArenas {
+      encoder.writeTag(248)
+      encoder.writeBool(message.pointee._ccEnableArenas!)
+    }
+    if case .some = message.pointee._objcClassPrefix {
+      encoder.writeTag(290)
+      encoder.writeString(message.pointee._objcClassPrefix!)
+    }
+    if case .some = message.pointee._csharpNamespace {
+      encoder.writeTag(298)
+      encoder.writeString(message.pointee._csharpNamespace!)
+    }
+    if case .some = message.pointee._swiftPrefix {
+      encoder.writeTag(314)
+      encoder.writeString(message.pointee._swiftPrefix!)
+    }
+    if case .some = message.pointee._phpClassPrefix {
+      encoder.writeTag(322)
+      encoder.writeString(message.pointee._phpClassPrefix!)
+    }
+    if case .some = message.pointee._phpNamespace {
+      encoder.writeTag(330)
+      encoder.writeString(message.pointee._phpNamespace!)
+    }
+    if case .some = message.pointee._phpGenericServices {
+      encoder.writeTag(336)
+      encoder.writeBool(message.pointee._phpGenericServices!)
+    }
+    if case .some = message.pointee._phpMetadataNamespace {
+      encoder.writeTag(354)
+      encoder.writeString(message.pointee._phpMetadataNamespace!)
+    }
+    if case .some = message.pointee._rubyPackage {
+      encoder.writeTag(362)
+      encoder.writeString(message.pointee._rubyPackage!)
+    }
+    encoder.writeRepeatedMessages(message.pointee.uninterpretedOption, tag: 7994)
+    message.pointee.extensionFields.encode(1000..<536870912, to: &encoder)
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 
   public var isInitialized: Bool {
@@ -4592,6 +5225,26 @@ nonisolated extension Google_Protobuf_MessageOptions: TandemProtobuf.ExtensibleM
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._messageSetWireFormat {
+      size += 1 + 1
+    }
+    if case .some = message.pointee._noStandardDescriptorAccessor {
+      size += 1 + 1
+    }
+    if case .some = message.pointee._deprecated {
+      size += 1 + 1
+    }
+    if case .some = message.pointee._mapEntry {
+      size += 1 + 1
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.uninterpretedOption, tagSize: 2)
+    size += message.pointee.extensionFields.encodedSize(1000..<536870912, into: &sizes)
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if case .some = self._messageSetWireFormat {
       encoder.writeTag(8)
@@ -4612,6 +5265,28 @@ nonisolated extension Google_Protobuf_MessageOptions: TandemProtobuf.ExtensibleM
     encoder.writeRepeatedMessages(self.uninterpretedOption, tag: 7994)
     self.extensionFields.encode(1000..<536870912, to: &encoder)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._messageSetWireFormat {
+      encoder.writeTag(8)
+      encoder.writeBool(message.pointee._messageSetWireFormat!)
+    }
+    if case .some = message.pointee._noStandardDescriptorAccessor {
+      encoder.writeTag(16)
+      encoder.writeBool(message.pointee._noStandardDescriptorAccessor!)
+    }
+    if case .some = message.pointee._deprecated {
+      encoder.writeTag(24)
+      encoder.writeBool(message.pointee._deprecated!)
+    }
+    if case .some = message.pointee._mapEntry {
+      encoder.writeTag(56)
+      encoder.writeBool(message.pointee._mapEntry!)
+    }
+    encoder.writeRepeatedMessages(message.pointee.uninterpretedOption, tag: 7994)
+    message.pointee.extensionFields.encode(1000..<536870912, to: &encoder)
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 
   public var isInitialized: Bool {
@@ -4783,6 +5458,35 @@ nonisolated extension Google_Protobuf_FieldOptions: TandemProtobuf.ExtensibleMes
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._ctype {
+      size += 1 + WireFormat.int32Size(message.pointee._ctype!.rawValue)
+    }
+    if case .some = message.pointee._packed {
+      size += 1 + 1
+    }
+    if case .some = message.pointee._deprecated {
+      size += 1 + 1
+    }
+    if case .some = message.pointee._lazy {
+      size += 1 + 1
+    }
+    if case .some = message.pointee._jstype {
+      size += 1 + WireFormat.int32Size(message.pointee._jstype!.rawValue)
+    }
+    if case .some = message.pointee._weak {
+      size += 1 + 1
+    }
+    if case .some = message.pointee._unverifiedLazy {
+      size += 1 + 1
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.uninterpretedOption, tagSize: 2)
+    size += message.pointee.extensionFields.encodedSize(1000..<536870912, into: &sizes)
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if case .some = self._ctype {
       encoder.writeTag(8)
@@ -4815,6 +5519,40 @@ nonisolated extension Google_Protobuf_FieldOptions: TandemProtobuf.ExtensibleMes
     encoder.writeRepeatedMessages(self.uninterpretedOption, tag: 7994)
     self.extensionFields.encode(1000..<536870912, to: &encoder)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._ctype {
+      encoder.writeTag(8)
+      encoder.writeEnum(message.pointee._ctype!.rawValue)
+    }
+    if case .some = message.pointee._packed {
+      encoder.writeTag(16)
+      encoder.writeBool(message.pointee._packed!)
+    }
+    if case .some = message.pointee._deprecated {
+      encoder.writeTag(24)
+      encoder.writeBool(message.pointee._deprecated!)
+    }
+    if case .some = message.pointee._lazy {
+      encoder.writeTag(40)
+      encoder.writeBool(message.pointee._lazy!)
+    }
+    if case .some = message.pointee._jstype {
+      encoder.writeTag(48)
+      encoder.writeEnum(message.pointee._jstype!.rawValue)
+    }
+    if case .some = message.pointee._weak {
+      encoder.writeTag(80)
+      encoder.writeBool(message.pointee._weak!)
+    }
+    if case .some = message.pointee._unverifiedLazy {
+      encoder.writeTag(120)
+      encoder.writeBool(message.pointee._unverifiedLazy!)
+    }
+    encoder.writeRepeatedMessages(message.pointee.uninterpretedOption, tag: 7994)
+    message.pointee.extensionFields.encode(1000..<536870912, to: &encoder)
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 
   public var isInitialized: Bool {
@@ -5014,10 +5752,24 @@ nonisolated extension Google_Protobuf_OneofOptions: TandemProtobuf.ExtensibleMes
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    size += sizes.repeatedMessagesSize(of: message.pointee.uninterpretedOption, tagSize: 2)
+    size += message.pointee.extensionFields.encodedSize(1000..<536870912, into: &sizes)
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     encoder.writeRepeatedMessages(self.uninterpretedOption, tag: 7994)
     self.extensionFields.encode(1000..<536870912, to: &encoder)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    encoder.writeRepeatedMessages(message.pointee.uninterpretedOption, tag: 7994)
+    message.pointee.extensionFields.encode(1000..<536870912, to: &encoder)
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 
   public var isInitialized: Bool {
@@ -5110,6 +5862,20 @@ nonisolated extension Google_Protobuf_EnumOptions: TandemProtobuf.ExtensibleMess
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._allowAlias {
+      size += 1 + 1
+    }
+    if case .some = message.pointee._deprecated {
+      size += 1 + 1
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.uninterpretedOption, tagSize: 2)
+    size += message.pointee.extensionFields.encodedSize(1000..<536870912, into: &sizes)
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if case .some = self._allowAlias {
       encoder.writeTag(16)
@@ -5122,6 +5888,20 @@ nonisolated extension Google_Protobuf_EnumOptions: TandemProtobuf.ExtensibleMess
     encoder.writeRepeatedMessages(self.uninterpretedOption, tag: 7994)
     self.extensionFields.encode(1000..<536870912, to: &encoder)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._allowAlias {
+      encoder.writeTag(16)
+      encoder.writeBool(message.pointee._allowAlias!)
+    }
+    if case .some = message.pointee._deprecated {
+      encoder.writeTag(24)
+      encoder.writeBool(message.pointee._deprecated!)
+    }
+    encoder.writeRepeatedMessages(message.pointee.uninterpretedOption, tag: 7994)
+    message.pointee.extensionFields.encode(1000..<536870912, to: &encoder)
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 
   public var isInitialized: Bool {
@@ -5231,6 +6011,17 @@ nonisolated extension Google_Protobuf_EnumValueOptions: TandemProtobuf.Extensibl
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._deprecated {
+      size += 1 + 1
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.uninterpretedOption, tagSize: 2)
+    size += message.pointee.extensionFields.encodedSize(1000..<536870912, into: &sizes)
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if case .some = self._deprecated {
       encoder.writeTag(8)
@@ -5239,6 +6030,16 @@ nonisolated extension Google_Protobuf_EnumValueOptions: TandemProtobuf.Extensibl
     encoder.writeRepeatedMessages(self.uninterpretedOption, tag: 7994)
     self.extensionFields.encode(1000..<536870912, to: &encoder)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._deprecated {
+      encoder.writeTag(8)
+      encoder.writeBool(message.pointee._deprecated!)
+    }
+    encoder.writeRepeatedMessages(message.pointee.uninterpretedOption, tag: 7994)
+    message.pointee.extensionFields.encode(1000..<536870912, to: &encoder)
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 
   public var isInitialized: Bool {
@@ -5337,6 +6138,17 @@ nonisolated extension Google_Protobuf_ServiceOptions: TandemProtobuf.ExtensibleM
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._deprecated {
+      size += 2 + 1
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.uninterpretedOption, tagSize: 2)
+    size += message.pointee.extensionFields.encodedSize(1000..<536870912, into: &sizes)
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if case .some = self._deprecated {
       encoder.writeTag(264)
@@ -5345,6 +6157,16 @@ nonisolated extension Google_Protobuf_ServiceOptions: TandemProtobuf.ExtensibleM
     encoder.writeRepeatedMessages(self.uninterpretedOption, tag: 7994)
     self.extensionFields.encode(1000..<536870912, to: &encoder)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._deprecated {
+      encoder.writeTag(264)
+      encoder.writeBool(message.pointee._deprecated!)
+    }
+    encoder.writeRepeatedMessages(message.pointee.uninterpretedOption, tag: 7994)
+    message.pointee.extensionFields.encode(1000..<536870912, to: &encoder)
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 
   public var isInitialized: Bool {
@@ -5453,6 +6275,20 @@ nonisolated extension Google_Protobuf_MethodOptions: TandemProtobuf.ExtensibleMe
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._deprecated {
+      size += 2 + 1
+    }
+    if case .some = message.pointee._idempotencyLevel {
+      size += 2 + WireFormat.int32Size(message.pointee._idempotencyLevel!.rawValue)
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.uninterpretedOption, tagSize: 2)
+    size += message.pointee.extensionFields.encodedSize(1000..<536870912, into: &sizes)
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if case .some = self._deprecated {
       encoder.writeTag(264)
@@ -5465,6 +6301,20 @@ nonisolated extension Google_Protobuf_MethodOptions: TandemProtobuf.ExtensibleMe
     encoder.writeRepeatedMessages(self.uninterpretedOption, tag: 7994)
     self.extensionFields.encode(1000..<536870912, to: &encoder)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._deprecated {
+      encoder.writeTag(264)
+      encoder.writeBool(message.pointee._deprecated!)
+    }
+    if case .some = message.pointee._idempotencyLevel {
+      encoder.writeTag(272)
+      encoder.writeEnum(message.pointee._idempotencyLevel!.rawValue)
+    }
+    encoder.writeRepeatedMessages(message.pointee.uninterpretedOption, tag: 7994)
+    message.pointee.extensionFields.encode(1000..<536870912, to: &encoder)
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 
   public var isInitialized: Bool {
@@ -5615,6 +6465,31 @@ nonisolated extension Google_Protobuf_UninterpretedOption: TandemProtobuf.Messag
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    size += sizes.repeatedMessagesSize(of: message.pointee.name, tagSize: 1)
+    if case .some = message.pointee._identifierValue {
+      size += 1 + WireFormat.stringSize(message.pointee._identifierValue!)
+    }
+    if case .some = message.pointee._positiveIntValue {
+      size += 1 + WireFormat.uint64Size(message.pointee._positiveIntValue!)
+    }
+    if case .some = message.pointee._negativeIntValue {
+      size += 1 + WireFormat.int64Size(message.pointee._negativeIntValue!)
+    }
+    if case .some = message.pointee._doubleValue {
+      size += 1 + 8
+    }
+    if case .some = message.pointee._stringValue {
+      size += 1 + WireFormat.bytesSize(message.pointee._stringValue!)
+    }
+    if case .some = message.pointee._aggregateValue {
+      size += 1 + WireFormat.stringSize(message.pointee._aggregateValue!)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     encoder.writeRepeatedMessages(self.name, tag: 18)
     if case .some = self._identifierValue {
@@ -5642,6 +6517,35 @@ nonisolated extension Google_Protobuf_UninterpretedOption: TandemProtobuf.Messag
       encoder.writeString(self._aggregateValue!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    encoder.writeRepeatedMessages(message.pointee.name, tag: 18)
+    if case .some = message.pointee._identifierValue {
+      encoder.writeTag(26)
+      encoder.writeString(message.pointee._identifierValue!)
+    }
+    if case .some = message.pointee._positiveIntValue {
+      encoder.writeTag(32)
+      encoder.writeUInt64(message.pointee._positiveIntValue!)
+    }
+    if case .some = message.pointee._negativeIntValue {
+      encoder.writeTag(40)
+      encoder.writeInt64(message.pointee._negativeIntValue!)
+    }
+    if case .some = message.pointee._doubleValue {
+      encoder.writeTag(49)
+      encoder.writeDouble(message.pointee._doubleValue!)
+    }
+    if case .some = message.pointee._stringValue {
+      encoder.writeTag(58)
+      encoder.writeBytes(message.pointee._stringValue!)
+    }
+    if case .some = message.pointee._aggregateValue {
+      encoder.writeTag(66)
+      encoder.writeString(message.pointee._aggregateValue!)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 
   public var isInitialized: Bool {
@@ -5789,6 +6693,18 @@ nonisolated extension Google_Protobuf_UninterpretedOption.NamePart: TandemProtob
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._namePart {
+      size += 1 + WireFormat.stringSize(message.pointee._namePart!)
+    }
+    if case .some = message.pointee._isExtension {
+      size += 1 + 1
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if case .some = self._namePart {
       encoder.writeTag(10)
@@ -5799,6 +6715,18 @@ nonisolated extension Google_Protobuf_UninterpretedOption.NamePart: TandemProtob
       encoder.writeBool(self._isExtension!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._namePart {
+      encoder.writeTag(10)
+      encoder.writeString(message.pointee._namePart!)
+    }
+    if case .some = message.pointee._isExtension {
+      encoder.writeTag(16)
+      encoder.writeBool(message.pointee._isExtension!)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 
   public var isInitialized: Bool {
@@ -5875,9 +6803,21 @@ nonisolated extension Google_Protobuf_SourceCodeInfo: TandemProtobuf.Message {
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    size += sizes.repeatedMessagesSize(of: message.pointee.location, tagSize: 1)
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     encoder.writeRepeatedMessages(self.location, tag: 10)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    encoder.writeRepeatedMessages(message.pointee.location, tag: 10)
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -5979,6 +6919,39 @@ nonisolated extension Google_Protobuf_SourceCodeInfo.Location: TandemProtobuf.Me
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if !message.pointee.path.isEmpty {
+      let slot = sizes.reserveSlot()
+      var payload = 0
+      for value in message.pointee.path {
+        payload += WireFormat.int32Size(value)
+      }
+      sizes.record(payload, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(payload)
+    }
+    if !message.pointee.span.isEmpty {
+      let slot = sizes.reserveSlot()
+      var payload = 0
+      for value in message.pointee.span {
+        payload += WireFormat.int32Size(value)
+      }
+      sizes.record(payload, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(payload)
+    }
+    if case .some = message.pointee._leadingComments {
+      size += 1 + WireFormat.stringSize(message.pointee._leadingComments!)
+    }
+    if case .some = message.pointee._trailingComments {
+      size += 1 + WireFormat.stringSize(message.pointee._trailingComments!)
+    }
+    for value in message.pointee.leadingDetachedComments {
+      size += 1 + WireFormat.stringSize(value)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if !self.path.isEmpty {
       encoder.writeTag(10)
@@ -6001,6 +6974,30 @@ nonisolated extension Google_Protobuf_SourceCodeInfo.Location: TandemProtobuf.Me
       encoder.writeString(value)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if !message.pointee.path.isEmpty {
+      encoder.writeTag(10)
+      encoder.writePackedInt32(message.pointee.path)
+    }
+    if !message.pointee.span.isEmpty {
+      encoder.writeTag(18)
+      encoder.writePackedInt32(message.pointee.span)
+    }
+    if case .some = message.pointee._leadingComments {
+      encoder.writeTag(26)
+      encoder.writeString(message.pointee._leadingComments!)
+    }
+    if case .some = message.pointee._trailingComments {
+      encoder.writeTag(34)
+      encoder.writeString(message.pointee._trailingComments!)
+    }
+    for value in message.pointee.leadingDetachedComments {
+      encoder.writeTag(50)
+      encoder.writeString(value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -6126,9 +7123,21 @@ nonisolated extension Google_Protobuf_GeneratedCodeInfo: TandemProtobuf.Message 
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    size += sizes.repeatedMessagesSize(of: message.pointee.annotation, tagSize: 1)
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     encoder.writeRepeatedMessages(self.annotation, tag: 10)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    encoder.writeRepeatedMessages(message.pointee.annotation, tag: 10)
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -6217,6 +7226,30 @@ nonisolated extension Google_Protobuf_GeneratedCodeInfo.Annotation: TandemProtob
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if !message.pointee.path.isEmpty {
+      let slot = sizes.reserveSlot()
+      var payload = 0
+      for value in message.pointee.path {
+        payload += WireFormat.int32Size(value)
+      }
+      sizes.record(payload, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(payload)
+    }
+    if case .some = message.pointee._sourceFile {
+      size += 1 + WireFormat.stringSize(message.pointee._sourceFile!)
+    }
+    if case .some = message.pointee._begin {
+      size += 1 + WireFormat.int32Size(message.pointee._begin!)
+    }
+    if case .some = message.pointee._end {
+      size += 1 + WireFormat.int32Size(message.pointee._end!)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if !self.path.isEmpty {
       encoder.writeTag(10)
@@ -6235,6 +7268,26 @@ nonisolated extension Google_Protobuf_GeneratedCodeInfo.Annotation: TandemProtob
       encoder.writeInt32(self._end!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if !message.pointee.path.isEmpty {
+      encoder.writeTag(10)
+      encoder.writePackedInt32(message.pointee.path)
+    }
+    if case .some = message.pointee._sourceFile {
+      encoder.writeTag(18)
+      encoder.writeString(message.pointee._sourceFile!)
+    }
+    if case .some = message.pointee._begin {
+      encoder.writeTag(24)
+      encoder.writeInt32(message.pointee._begin!)
+    }
+    if case .some = message.pointee._end {
+      encoder.writeTag(32)
+      encoder.writeInt32(message.pointee._end!)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 

@@ -313,6 +313,24 @@ nonisolated extension Google_Protobuf_Compiler_Version: TandemProtobuf.Message {
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._major {
+      size += 1 + WireFormat.int32Size(message.pointee._major!)
+    }
+    if case .some = message.pointee._minor {
+      size += 1 + WireFormat.int32Size(message.pointee._minor!)
+    }
+    if case .some = message.pointee._patch {
+      size += 1 + WireFormat.int32Size(message.pointee._patch!)
+    }
+    if case .some = message.pointee._suffix {
+      size += 1 + WireFormat.stringSize(message.pointee._suffix!)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if case .some = self._major {
       encoder.writeTag(8)
@@ -331,6 +349,26 @@ nonisolated extension Google_Protobuf_Compiler_Version: TandemProtobuf.Message {
       encoder.writeString(self._suffix!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._major {
+      encoder.writeTag(8)
+      encoder.writeInt32(message.pointee._major!)
+    }
+    if case .some = message.pointee._minor {
+      encoder.writeTag(16)
+      encoder.writeInt32(message.pointee._minor!)
+    }
+    if case .some = message.pointee._patch {
+      encoder.writeTag(24)
+      encoder.writeInt32(message.pointee._patch!)
+    }
+    if case .some = message.pointee._suffix {
+      encoder.writeTag(34)
+      encoder.writeString(message.pointee._suffix!)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -434,6 +472,22 @@ nonisolated extension Google_Protobuf_Compiler_CodeGeneratorRequest: TandemProto
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    for value in message.pointee.fileToGenerate {
+      size += 1 + WireFormat.stringSize(value)
+    }
+    if case .some = message.pointee._parameter {
+      size += 1 + WireFormat.stringSize(message.pointee._parameter!)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._compilerVersion)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.protoFile, tagSize: 1)
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     for value in self.fileToGenerate {
       encoder.writeTag(10)
@@ -449,6 +503,23 @@ nonisolated extension Google_Protobuf_Compiler_CodeGeneratorRequest: TandemProto
     }
     encoder.writeRepeatedMessages(self.protoFile, tag: 122)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    for value in message.pointee.fileToGenerate {
+      encoder.writeTag(10)
+      encoder.writeString(value)
+    }
+    if case .some = message.pointee._parameter {
+      encoder.writeTag(18)
+      encoder.writeString(message.pointee._parameter!)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._compilerVersion)!) {
+      encoder.writeTag(26)
+      encoder.writeMessage(at: value)
+    }
+    encoder.writeRepeatedMessages(message.pointee.protoFile, tag: 122)
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 
   public var isInitialized: Bool {
@@ -579,6 +650,19 @@ nonisolated extension Google_Protobuf_Compiler_CodeGeneratorResponse: TandemProt
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._error {
+      size += 1 + WireFormat.stringSize(message.pointee._error!)
+    }
+    if case .some = message.pointee._supportedFeatures {
+      size += 1 + WireFormat.uint64Size(message.pointee._supportedFeatures!)
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.file, tagSize: 1)
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if case .some = self._error {
       encoder.writeTag(10)
@@ -590,6 +674,19 @@ nonisolated extension Google_Protobuf_Compiler_CodeGeneratorResponse: TandemProt
     }
     encoder.writeRepeatedMessages(self.file, tag: 122)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._error {
+      encoder.writeTag(10)
+      encoder.writeString(message.pointee._error!)
+    }
+    if case .some = message.pointee._supportedFeatures {
+      encoder.writeTag(16)
+      encoder.writeUInt64(message.pointee._supportedFeatures!)
+    }
+    encoder.writeRepeatedMessages(message.pointee.file, tag: 122)
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -711,6 +808,24 @@ nonisolated extension Google_Protobuf_Compiler_CodeGeneratorResponse.File: Tande
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._name {
+      size += 1 + WireFormat.stringSize(message.pointee._name!)
+    }
+    if case .some = message.pointee._insertionPoint {
+      size += 1 + WireFormat.stringSize(message.pointee._insertionPoint!)
+    }
+    if case .some = message.pointee._content {
+      size += 1 + WireFormat.stringSize(message.pointee._content!)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._generatedCodeInfo)!) {
+      size += 2 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if case .some = self._name {
       encoder.writeTag(10)
@@ -729,6 +844,26 @@ nonisolated extension Google_Protobuf_Compiler_CodeGeneratorResponse.File: Tande
       encoder.writeMessage(self._generatedCodeInfo!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._name {
+      encoder.writeTag(10)
+      encoder.writeString(message.pointee._name!)
+    }
+    if case .some = message.pointee._insertionPoint {
+      encoder.writeTag(18)
+      encoder.writeString(message.pointee._insertionPoint!)
+    }
+    if case .some = message.pointee._content {
+      encoder.writeTag(122)
+      encoder.writeString(message.pointee._content!)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._generatedCodeInfo)!) {
+      encoder.writeTag(130)
+      encoder.writeMessage(at: value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 

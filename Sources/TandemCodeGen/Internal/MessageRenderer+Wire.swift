@@ -215,32 +215,57 @@ extension MessageRenderer {
 
   // MARK: Size
 
+  /// Renders `encodedSize(into:)` and `encodedSize(of:into:)`, which differ only in how they read
+  /// the message: through `self`, or through a pointer for elements of repeated fields.
   func renderSize(
     _ fields: [FieldModel], oneofs: [OneofModel], extensionRanges: [Range<Int>], into p: inout CodePrinter
   ) {
     p.block("\(access)func encodedSize(into sizes: inout SizeCache) -> Int") { p in
-      p.line("var size = 0")
-      for item in Self.fieldsAndRanges(fields, extensionRanges) {
-        switch item {
-        case .field(let field):
-          renderSizeField(field, oneofs: oneofs, into: &p)
-        case .extensionRange(let range):
-          p.line("size += self.extensionFields.encodedSize(\(range.lowerBound)..<\(range.upperBound), into: &sizes)")
-        }
-      }
-      p.line("size += self.unknownFields.count")
-      p.line("return size")
+      renderSizeBody(fields, oneofs: oneofs, extensionRanges: extensionRanges, receiver: "self", into: &p)
+    }
+    p.line()
+    p.block("\(access)static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int") { p in
+      renderSizeBody(fields, oneofs: oneofs, extensionRanges: extensionRanges, receiver: Self.pointerReceiver, into: &p)
     }
   }
 
-  /// Returns the expression that reads an explicit-presence field's stored value after a nil check.
-  private func unwrapped(_ field: FieldModel) -> String {
-    field.isBoxed ? "self.\(field.storageName)!.value" : "self.\(field.storageName)!"
+  private func renderSizeBody(
+    _ fields: [FieldModel], oneofs: [OneofModel], extensionRanges: [Range<Int>], receiver: String,
+    into p: inout CodePrinter
+  ) {
+    p.line("var size = 0")
+    for item in Self.fieldsAndRanges(fields, extensionRanges) {
+      switch item {
+      case .field(let field):
+        renderSizeField(field, oneofs: oneofs, receiver: receiver, into: &p)
+      case .extensionRange(let range):
+        p.line("size += \(receiver).extensionFields.encodedSize(\(range.lowerBound)..<\(range.upperBound), into: &sizes)")
+      }
+    }
+    p.line("size += \(receiver).unknownFields.count")
+    p.line("return size")
   }
 
+  /// Returns the expression that reads an explicit-presence field's stored value after a nil check.
+  private func unwrapped(_ field: FieldModel, receiver: String) -> String {
+    field.isBoxed ? "\(receiver).\(field.storageName)!.value" : "\(receiver).\(field.storageName)!"
+  }
 
-  func renderSizeField(_ field: FieldModel, oneofs: [OneofModel], into p: inout CodePrinter) {
-    let target = "self.\(field.escaped)"
+  /// Returns the condition that binds `value` to a pointer to an explicit-presence sub-message when
+  /// the encoder reads the message through the pointer `message`, or `nil` when the field is read by
+  /// value. Reading it by value would copy the sub-message (see `Message.encodedSize(of:into:)`).
+  /// Groups and boxed fields are read by value.
+  private func subMessagePointerBinding(_ field: FieldModel, receiver: String) -> String? {
+    guard receiver == Self.pointerReceiver, case .message(_, false) = field.kind, !field.isBoxed else { return nil }
+    return "let value = WireFormat.wrappedValuePointer(message.pointer(to: \\.\(field.storageName))!)"
+  }
+
+  /// The receiver of the pointer-based `encodedSize(of:into:)` and `encode(_:to:)`.
+  static let pointerReceiver = "message.pointee"
+
+
+  func renderSizeField(_ field: FieldModel, oneofs: [OneofModel], receiver: String, into p: inout CodePrinter) {
+    let target = "\(receiver).\(field.escaped)"
     let tagSize = field.tagSize
     switch field.cardinality {
     case .implicit:
@@ -248,14 +273,20 @@ extension MessageRenderer {
         p.line("size += \(tagSize) + \(field.sizeExpression(target))")
       }
     case .explicit:
-      p.block("if case .some = self.\(field.storageName)") { p in
-        p.line("size += \(tagSize) + \(field.sizeExpression(unwrapped(field)))")
+      if let binding = subMessagePointerBinding(field, receiver: receiver) {
+        p.block("if \(binding)") { p in
+          p.line("size += \(tagSize) + sizes.lengthDelimitedSize(ofMessageAt: value)")
+        }
+      } else {
+        p.block("if case .some = \(receiver).\(field.storageName)") { p in
+          p.line("size += \(tagSize) + \(field.sizeExpression(unwrapped(field, receiver: receiver)))")
+        }
       }
     case .oneofMember:
       let sizeExpression = field.sizeExpression("value")
       let usesValue = sizeExpression.contains("value")
       let pattern = usesValue ? ".\(field.escaped)(let value)?" : ".\(field.escaped)?"
-      p.block("if case \(pattern) = self.\(oneofName(of: field, in: oneofs))") { p in
+      p.block("if case \(pattern) = \(receiver).\(oneofName(of: field, in: oneofs))") { p in
         p.line("size += \(tagSize) + \(sizeExpression)")
       }
     case .repeated(let packed):
@@ -316,24 +347,37 @@ extension MessageRenderer {
     return items.sorted { $0.0 < $1.0 }.map(\.1)
   }
 
+  /// Renders `encode(to:)` and `encode(_:to:)`, which differ only in how they read the message:
+  /// through `self`, or through a pointer for elements of repeated fields.
   func renderEncode(
     _ fields: [FieldModel], oneofs: [OneofModel], extensionRanges: [Range<Int>], into p: inout CodePrinter
   ) {
     p.block("\(access)func encode(to encoder: inout WireEncoder)") { p in
-      for item in Self.fieldsAndRanges(fields, extensionRanges) {
-        switch item {
-        case .field(let field):
-          renderEncodeField(field, oneofs: oneofs, into: &p)
-        case .extensionRange(let range):
-          p.line("self.extensionFields.encode(\(range.lowerBound)..<\(range.upperBound), to: &encoder)")
-        }
-      }
-      p.line("encoder.writeUnknownFields(self.unknownFields)")
+      renderEncodeBody(fields, oneofs: oneofs, extensionRanges: extensionRanges, receiver: "self", into: &p)
+    }
+    p.line()
+    p.block("\(access)static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder)") { p in
+      renderEncodeBody(fields, oneofs: oneofs, extensionRanges: extensionRanges, receiver: Self.pointerReceiver, into: &p)
     }
   }
 
-  func renderEncodeField(_ field: FieldModel, oneofs: [OneofModel], into p: inout CodePrinter) {
-    let target = "self.\(field.escaped)"
+  private func renderEncodeBody(
+    _ fields: [FieldModel], oneofs: [OneofModel], extensionRanges: [Range<Int>], receiver: String,
+    into p: inout CodePrinter
+  ) {
+    for item in Self.fieldsAndRanges(fields, extensionRanges) {
+      switch item {
+      case .field(let field):
+        renderEncodeField(field, oneofs: oneofs, receiver: receiver, into: &p)
+      case .extensionRange(let range):
+        p.line("\(receiver).extensionFields.encode(\(range.lowerBound)..<\(range.upperBound), to: &encoder)")
+      }
+    }
+    p.line("encoder.writeUnknownFields(\(receiver).unknownFields)")
+  }
+
+  func renderEncodeField(_ field: FieldModel, oneofs: [OneofModel], receiver: String, into p: inout CodePrinter) {
+    let target = "\(receiver).\(field.escaped)"
     let writeTag = "encoder.writeTag(\(field.tagValue))"
     switch field.cardinality {
     case .implicit:
@@ -342,13 +386,20 @@ extension MessageRenderer {
         p.line(field.writeStatement(target))
       }
     case .explicit:
-      // Checking for nil and then reading the stored value borrows it; `if let` would copy it.
-      p.block("if case .some = self.\(field.storageName)") { p in
-        p.line(writeTag)
-        p.line(field.writeStatement(unwrapped(field)))
+      if let binding = subMessagePointerBinding(field, receiver: receiver) {
+        p.block("if \(binding)") { p in
+          p.line(writeTag)
+          p.line("encoder.writeMessage(at: value)")
+        }
+      } else {
+        // Checking for nil and then reading the stored value borrows it; `if let` would copy it.
+        p.block("if case .some = \(receiver).\(field.storageName)") { p in
+          p.line(writeTag)
+          p.line(field.writeStatement(unwrapped(field, receiver: receiver)))
+        }
       }
     case .oneofMember:
-      p.block("if case .\(field.escaped)(let value)? = self.\(oneofName(of: field, in: oneofs))") { p in
+      p.block("if case .\(field.escaped)(let value)? = \(receiver).\(oneofName(of: field, in: oneofs))") { p in
         p.line(writeTag)
         p.line(field.writeStatement("value"))
       }

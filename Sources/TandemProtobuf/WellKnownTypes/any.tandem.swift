@@ -151,6 +151,18 @@ nonisolated extension Google_Protobuf_Any: TandemProtobuf.Message {
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if !message.pointee.typeURL.isEmpty {
+      size += 1 + WireFormat.stringSize(message.pointee.typeURL)
+    }
+    if !message.pointee.value.isEmpty {
+      size += 1 + WireFormat.bytesSize(message.pointee.value)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if !self.typeURL.isEmpty {
       encoder.writeTag(10)
@@ -161,6 +173,18 @@ nonisolated extension Google_Protobuf_Any: TandemProtobuf.Message {
       encoder.writeBytes(self.value)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if !message.pointee.typeURL.isEmpty {
+      encoder.writeTag(10)
+      encoder.writeString(message.pointee.typeURL)
+    }
+    if !message.pointee.value.isEmpty {
+      encoder.writeTag(18)
+      encoder.writeBytes(message.pointee.value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 

@@ -241,6 +241,27 @@ nonisolated extension Google_Protobuf_Api: TandemProtobuf.Message {
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if !message.pointee.name.isEmpty {
+      size += 1 + WireFormat.stringSize(message.pointee.name)
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.methods, tagSize: 1)
+    size += sizes.repeatedMessagesSize(of: message.pointee.options, tagSize: 1)
+    if !message.pointee.version.isEmpty {
+      size += 1 + WireFormat.stringSize(message.pointee.version)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._sourceContext)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.mixins, tagSize: 1)
+    if message.pointee.syntax.rawValue != 0 {
+      size += 1 + WireFormat.int32Size(message.pointee.syntax.rawValue)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if !self.name.isEmpty {
       encoder.writeTag(10)
@@ -262,6 +283,29 @@ nonisolated extension Google_Protobuf_Api: TandemProtobuf.Message {
       encoder.writeEnum(self.syntax.rawValue)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if !message.pointee.name.isEmpty {
+      encoder.writeTag(10)
+      encoder.writeString(message.pointee.name)
+    }
+    encoder.writeRepeatedMessages(message.pointee.methods, tag: 18)
+    encoder.writeRepeatedMessages(message.pointee.options, tag: 26)
+    if !message.pointee.version.isEmpty {
+      encoder.writeTag(34)
+      encoder.writeString(message.pointee.version)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._sourceContext)!) {
+      encoder.writeTag(42)
+      encoder.writeMessage(at: value)
+    }
+    encoder.writeRepeatedMessages(message.pointee.mixins, tag: 50)
+    if message.pointee.syntax.rawValue != 0 {
+      encoder.writeTag(56)
+      encoder.writeEnum(message.pointee.syntax.rawValue)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -447,6 +491,31 @@ nonisolated extension Google_Protobuf_Method: TandemProtobuf.Message {
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if !message.pointee.name.isEmpty {
+      size += 1 + WireFormat.stringSize(message.pointee.name)
+    }
+    if !message.pointee.requestTypeURL.isEmpty {
+      size += 1 + WireFormat.stringSize(message.pointee.requestTypeURL)
+    }
+    if message.pointee.requestStreaming {
+      size += 1 + 1
+    }
+    if !message.pointee.responseTypeURL.isEmpty {
+      size += 1 + WireFormat.stringSize(message.pointee.responseTypeURL)
+    }
+    if message.pointee.responseStreaming {
+      size += 1 + 1
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.options, tagSize: 1)
+    if message.pointee.syntax.rawValue != 0 {
+      size += 1 + WireFormat.int32Size(message.pointee.syntax.rawValue)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if !self.name.isEmpty {
       encoder.writeTag(10)
@@ -474,6 +543,35 @@ nonisolated extension Google_Protobuf_Method: TandemProtobuf.Message {
       encoder.writeEnum(self.syntax.rawValue)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if !message.pointee.name.isEmpty {
+      encoder.writeTag(10)
+      encoder.writeString(message.pointee.name)
+    }
+    if !message.pointee.requestTypeURL.isEmpty {
+      encoder.writeTag(18)
+      encoder.writeString(message.pointee.requestTypeURL)
+    }
+    if message.pointee.requestStreaming {
+      encoder.writeTag(24)
+      encoder.writeBool(message.pointee.requestStreaming)
+    }
+    if !message.pointee.responseTypeURL.isEmpty {
+      encoder.writeTag(34)
+      encoder.writeString(message.pointee.responseTypeURL)
+    }
+    if message.pointee.responseStreaming {
+      encoder.writeTag(40)
+      encoder.writeBool(message.pointee.responseStreaming)
+    }
+    encoder.writeRepeatedMessages(message.pointee.options, tag: 50)
+    if message.pointee.syntax.rawValue != 0 {
+      encoder.writeTag(56)
+      encoder.writeEnum(message.pointee.syntax.rawValue)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -610,6 +708,18 @@ nonisolated extension Google_Protobuf_Mixin: TandemProtobuf.Message {
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if !message.pointee.name.isEmpty {
+      size += 1 + WireFormat.stringSize(message.pointee.name)
+    }
+    if !message.pointee.root.isEmpty {
+      size += 1 + WireFormat.stringSize(message.pointee.root)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if !self.name.isEmpty {
       encoder.writeTag(10)
@@ -620,6 +730,18 @@ nonisolated extension Google_Protobuf_Mixin: TandemProtobuf.Message {
       encoder.writeString(self.root)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if !message.pointee.name.isEmpty {
+      encoder.writeTag(10)
+      encoder.writeString(message.pointee.name)
+    }
+    if !message.pointee.root.isEmpty {
+      encoder.writeTag(18)
+      encoder.writeString(message.pointee.root)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 

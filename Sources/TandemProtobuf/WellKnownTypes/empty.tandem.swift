@@ -31,8 +31,18 @@ nonisolated extension Google_Protobuf_Empty: TandemProtobuf.Message {
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 

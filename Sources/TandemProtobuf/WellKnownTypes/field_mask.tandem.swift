@@ -234,12 +234,29 @@ nonisolated extension Google_Protobuf_FieldMask: TandemProtobuf.Message {
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    for value in message.pointee.paths {
+      size += 1 + WireFormat.stringSize(value)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     for value in self.paths {
       encoder.writeTag(10)
       encoder.writeString(value)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    for value in message.pointee.paths {
+      encoder.writeTag(10)
+      encoder.writeString(value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 

@@ -38,12 +38,29 @@ nonisolated extension Google_Protobuf_SourceContext: TandemProtobuf.Message {
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if !message.pointee.fileName.isEmpty {
+      size += 1 + WireFormat.stringSize(message.pointee.fileName)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if !self.fileName.isEmpty {
       encoder.writeTag(10)
       encoder.writeString(self.fileName)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if !message.pointee.fileName.isEmpty {
+      encoder.writeTag(10)
+      encoder.writeString(message.pointee.fileName)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 

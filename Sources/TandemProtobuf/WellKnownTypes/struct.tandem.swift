@@ -203,6 +203,18 @@ nonisolated extension Google_Protobuf_Struct: TandemProtobuf.Message {
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    for (key, value) in message.pointee.fields {
+      let slot = sizes.reserveSlot()
+      let entrySize = 1 + WireFormat.stringSize(key) + 1 + sizes.lengthDelimitedSize(of: value)
+      sizes.record(entrySize, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(entrySize)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     for (key, value) in self.fields {
       encoder.writeTag(10)
@@ -213,6 +225,18 @@ nonisolated extension Google_Protobuf_Struct: TandemProtobuf.Message {
       encoder.writeMessage(value)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    for (key, value) in message.pointee.fields {
+      encoder.writeTag(10)
+      encoder.writeVarint(UInt64(encoder.nextCachedSize()))
+      encoder.writeTag(10)
+      encoder.writeString(key)
+      encoder.writeTag(18)
+      encoder.writeMessage(value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -298,6 +322,30 @@ nonisolated extension Google_Protobuf_Value: TandemProtobuf.Message {
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .nullValue(let value)? = message.pointee.kind {
+      size += 1 + WireFormat.int32Size(value.rawValue)
+    }
+    if case .numberValue? = message.pointee.kind {
+      size += 1 + 8
+    }
+    if case .stringValue(let value)? = message.pointee.kind {
+      size += 1 + WireFormat.stringSize(value)
+    }
+    if case .boolValue? = message.pointee.kind {
+      size += 1 + 1
+    }
+    if case .structValue(let value)? = message.pointee.kind {
+      size += 1 + sizes.lengthDelimitedSize(of: value)
+    }
+    if case .listValue(let value)? = message.pointee.kind {
+      size += 1 + sizes.lengthDelimitedSize(of: value)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if case .nullValue(let value)? = self.kind {
       encoder.writeTag(8)
@@ -324,6 +372,34 @@ nonisolated extension Google_Protobuf_Value: TandemProtobuf.Message {
       encoder.writeMessage(value)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .nullValue(let value)? = message.pointee.kind {
+      encoder.writeTag(8)
+      encoder.writeEnum(value.rawValue)
+    }
+    if case .numberValue(let value)? = message.pointee.kind {
+      encoder.writeTag(17)
+      encoder.writeDouble(value)
+    }
+    if case .stringValue(let value)? = message.pointee.kind {
+      encoder.writeTag(26)
+      encoder.writeString(value)
+    }
+    if case .boolValue(let value)? = message.pointee.kind {
+      encoder.writeTag(32)
+      encoder.writeBool(value)
+    }
+    if case .structValue(let value)? = message.pointee.kind {
+      encoder.writeTag(42)
+      encoder.writeMessage(value)
+    }
+    if case .listValue(let value)? = message.pointee.kind {
+      encoder.writeTag(50)
+      encoder.writeMessage(value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -380,9 +456,21 @@ nonisolated extension Google_Protobuf_ListValue: TandemProtobuf.Message {
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    size += sizes.repeatedMessagesSize(of: message.pointee.values, tagSize: 1)
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     encoder.writeRepeatedMessages(self.values, tag: 10)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    encoder.writeRepeatedMessages(message.pointee.values, tag: 10)
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 

@@ -139,6 +139,18 @@ nonisolated extension Google_Protobuf_Timestamp: TandemProtobuf.Message {
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if message.pointee.seconds != 0 {
+      size += 1 + WireFormat.int64Size(message.pointee.seconds)
+    }
+    if message.pointee.nanos != 0 {
+      size += 1 + WireFormat.int32Size(message.pointee.nanos)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if self.seconds != 0 {
       encoder.writeTag(8)
@@ -149,6 +161,18 @@ nonisolated extension Google_Protobuf_Timestamp: TandemProtobuf.Message {
       encoder.writeInt32(self.nanos)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if message.pointee.seconds != 0 {
+      encoder.writeTag(8)
+      encoder.writeInt64(message.pointee.seconds)
+    }
+    if message.pointee.nanos != 0 {
+      encoder.writeTag(16)
+      encoder.writeInt32(message.pointee.nanos)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 

@@ -388,6 +388,26 @@ nonisolated extension Google_Protobuf_Type: TandemProtobuf.Message {
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if !message.pointee.name.isEmpty {
+      size += 1 + WireFormat.stringSize(message.pointee.name)
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.fields, tagSize: 1)
+    for value in message.pointee.oneofs {
+      size += 1 + WireFormat.stringSize(value)
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.options, tagSize: 1)
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._sourceContext)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if message.pointee.syntax.rawValue != 0 {
+      size += 1 + WireFormat.int32Size(message.pointee.syntax.rawValue)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if !self.name.isEmpty {
       encoder.writeTag(10)
@@ -408,6 +428,28 @@ nonisolated extension Google_Protobuf_Type: TandemProtobuf.Message {
       encoder.writeEnum(self.syntax.rawValue)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if !message.pointee.name.isEmpty {
+      encoder.writeTag(10)
+      encoder.writeString(message.pointee.name)
+    }
+    encoder.writeRepeatedMessages(message.pointee.fields, tag: 18)
+    for value in message.pointee.oneofs {
+      encoder.writeTag(26)
+      encoder.writeString(value)
+    }
+    encoder.writeRepeatedMessages(message.pointee.options, tag: 34)
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._sourceContext)!) {
+      encoder.writeTag(42)
+      encoder.writeMessage(at: value)
+    }
+    if message.pointee.syntax.rawValue != 0 {
+      encoder.writeTag(48)
+      encoder.writeEnum(message.pointee.syntax.rawValue)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -595,6 +637,40 @@ nonisolated extension Google_Protobuf_Field: TandemProtobuf.Message {
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if message.pointee.kind.rawValue != 0 {
+      size += 1 + WireFormat.int32Size(message.pointee.kind.rawValue)
+    }
+    if message.pointee.cardinality.rawValue != 0 {
+      size += 1 + WireFormat.int32Size(message.pointee.cardinality.rawValue)
+    }
+    if message.pointee.number != 0 {
+      size += 1 + WireFormat.int32Size(message.pointee.number)
+    }
+    if !message.pointee.name.isEmpty {
+      size += 1 + WireFormat.stringSize(message.pointee.name)
+    }
+    if !message.pointee.typeURL.isEmpty {
+      size += 1 + WireFormat.stringSize(message.pointee.typeURL)
+    }
+    if message.pointee.oneofIndex != 0 {
+      size += 1 + WireFormat.int32Size(message.pointee.oneofIndex)
+    }
+    if message.pointee.packed {
+      size += 1 + 1
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.options, tagSize: 1)
+    if !message.pointee.jsonName.isEmpty {
+      size += 1 + WireFormat.stringSize(message.pointee.jsonName)
+    }
+    if !message.pointee.defaultValue.isEmpty {
+      size += 1 + WireFormat.stringSize(message.pointee.defaultValue)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if self.kind.rawValue != 0 {
       encoder.writeTag(8)
@@ -634,6 +710,47 @@ nonisolated extension Google_Protobuf_Field: TandemProtobuf.Message {
       encoder.writeString(self.defaultValue)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if message.pointee.kind.rawValue != 0 {
+      encoder.writeTag(8)
+      encoder.writeEnum(message.pointee.kind.rawValue)
+    }
+    if message.pointee.cardinality.rawValue != 0 {
+      encoder.writeTag(16)
+      encoder.writeEnum(message.pointee.cardinality.rawValue)
+    }
+    if message.pointee.number != 0 {
+      encoder.writeTag(24)
+      encoder.writeInt32(message.pointee.number)
+    }
+    if !message.pointee.name.isEmpty {
+      encoder.writeTag(34)
+      encoder.writeString(message.pointee.name)
+    }
+    if !message.pointee.typeURL.isEmpty {
+      encoder.writeTag(50)
+      encoder.writeString(message.pointee.typeURL)
+    }
+    if message.pointee.oneofIndex != 0 {
+      encoder.writeTag(56)
+      encoder.writeInt32(message.pointee.oneofIndex)
+    }
+    if message.pointee.packed {
+      encoder.writeTag(64)
+      encoder.writeBool(message.pointee.packed)
+    }
+    encoder.writeRepeatedMessages(message.pointee.options, tag: 74)
+    if !message.pointee.jsonName.isEmpty {
+      encoder.writeTag(82)
+      encoder.writeString(message.pointee.jsonName)
+    }
+    if !message.pointee.defaultValue.isEmpty {
+      encoder.writeTag(90)
+      encoder.writeString(message.pointee.defaultValue)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -893,6 +1010,23 @@ nonisolated extension Google_Protobuf_Enum: TandemProtobuf.Message {
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if !message.pointee.name.isEmpty {
+      size += 1 + WireFormat.stringSize(message.pointee.name)
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.enumvalue, tagSize: 1)
+    size += sizes.repeatedMessagesSize(of: message.pointee.options, tagSize: 1)
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._sourceContext)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if message.pointee.syntax.rawValue != 0 {
+      size += 1 + WireFormat.int32Size(message.pointee.syntax.rawValue)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if !self.name.isEmpty {
       encoder.writeTag(10)
@@ -909,6 +1043,24 @@ nonisolated extension Google_Protobuf_Enum: TandemProtobuf.Message {
       encoder.writeEnum(self.syntax.rawValue)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if !message.pointee.name.isEmpty {
+      encoder.writeTag(10)
+      encoder.writeString(message.pointee.name)
+    }
+    encoder.writeRepeatedMessages(message.pointee.enumvalue, tag: 18)
+    encoder.writeRepeatedMessages(message.pointee.options, tag: 26)
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._sourceContext)!) {
+      encoder.writeTag(34)
+      encoder.writeMessage(at: value)
+    }
+    if message.pointee.syntax.rawValue != 0 {
+      encoder.writeTag(40)
+      encoder.writeEnum(message.pointee.syntax.rawValue)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -1041,6 +1193,19 @@ nonisolated extension Google_Protobuf_EnumValue: TandemProtobuf.Message {
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if !message.pointee.name.isEmpty {
+      size += 1 + WireFormat.stringSize(message.pointee.name)
+    }
+    if message.pointee.number != 0 {
+      size += 1 + WireFormat.int32Size(message.pointee.number)
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.options, tagSize: 1)
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if !self.name.isEmpty {
       encoder.writeTag(10)
@@ -1052,6 +1217,19 @@ nonisolated extension Google_Protobuf_EnumValue: TandemProtobuf.Message {
     }
     encoder.writeRepeatedMessages(self.options, tag: 26)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if !message.pointee.name.isEmpty {
+      encoder.writeTag(10)
+      encoder.writeString(message.pointee.name)
+    }
+    if message.pointee.number != 0 {
+      encoder.writeTag(16)
+      encoder.writeInt32(message.pointee.number)
+    }
+    encoder.writeRepeatedMessages(message.pointee.options, tag: 26)
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -1145,6 +1323,18 @@ nonisolated extension Google_Protobuf_Option: TandemProtobuf.Message {
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if !message.pointee.name.isEmpty {
+      size += 1 + WireFormat.stringSize(message.pointee.name)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._value)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if !self.name.isEmpty {
       encoder.writeTag(10)
@@ -1155,6 +1345,18 @@ nonisolated extension Google_Protobuf_Option: TandemProtobuf.Message {
       encoder.writeMessage(self._value!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if !message.pointee.name.isEmpty {
+      encoder.writeTag(10)
+      encoder.writeString(message.pointee.name)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._value)!) {
+      encoder.writeTag(18)
+      encoder.writeMessage(at: value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 

@@ -134,12 +134,29 @@ nonisolated extension Google_Protobuf_DoubleValue: TandemProtobuf.Message {
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if message.pointee.value.bitPattern != 0 {
+      size += 1 + 8
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if self.value.bitPattern != 0 {
       encoder.writeTag(9)
       encoder.writeDouble(self.value)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if message.pointee.value.bitPattern != 0 {
+      encoder.writeTag(9)
+      encoder.writeDouble(message.pointee.value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -176,12 +193,29 @@ nonisolated extension Google_Protobuf_FloatValue: TandemProtobuf.Message {
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if message.pointee.value.bitPattern != 0 {
+      size += 1 + 4
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if self.value.bitPattern != 0 {
       encoder.writeTag(13)
       encoder.writeFloat(self.value)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if message.pointee.value.bitPattern != 0 {
+      encoder.writeTag(13)
+      encoder.writeFloat(message.pointee.value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -218,12 +252,29 @@ nonisolated extension Google_Protobuf_Int64Value: TandemProtobuf.Message {
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if message.pointee.value != 0 {
+      size += 1 + WireFormat.int64Size(message.pointee.value)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if self.value != 0 {
       encoder.writeTag(8)
       encoder.writeInt64(self.value)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if message.pointee.value != 0 {
+      encoder.writeTag(8)
+      encoder.writeInt64(message.pointee.value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -260,12 +311,29 @@ nonisolated extension Google_Protobuf_UInt64Value: TandemProtobuf.Message {
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if message.pointee.value != 0 {
+      size += 1 + WireFormat.uint64Size(message.pointee.value)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if self.value != 0 {
       encoder.writeTag(8)
       encoder.writeUInt64(self.value)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if message.pointee.value != 0 {
+      encoder.writeTag(8)
+      encoder.writeUInt64(message.pointee.value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -302,12 +370,29 @@ nonisolated extension Google_Protobuf_Int32Value: TandemProtobuf.Message {
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if message.pointee.value != 0 {
+      size += 1 + WireFormat.int32Size(message.pointee.value)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if self.value != 0 {
       encoder.writeTag(8)
       encoder.writeInt32(self.value)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if message.pointee.value != 0 {
+      encoder.writeTag(8)
+      encoder.writeInt32(message.pointee.value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -344,12 +429,29 @@ nonisolated extension Google_Protobuf_UInt32Value: TandemProtobuf.Message {
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if message.pointee.value != 0 {
+      size += 1 + WireFormat.uint32Size(message.pointee.value)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if self.value != 0 {
       encoder.writeTag(8)
       encoder.writeUInt32(self.value)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if message.pointee.value != 0 {
+      encoder.writeTag(8)
+      encoder.writeUInt32(message.pointee.value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -386,12 +488,29 @@ nonisolated extension Google_Protobuf_BoolValue: TandemProtobuf.Message {
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if message.pointee.value {
+      size += 1 + 1
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if self.value {
       encoder.writeTag(8)
       encoder.writeBool(self.value)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if message.pointee.value {
+      encoder.writeTag(8)
+      encoder.writeBool(message.pointee.value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -428,12 +547,29 @@ nonisolated extension Google_Protobuf_StringValue: TandemProtobuf.Message {
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if !message.pointee.value.isEmpty {
+      size += 1 + WireFormat.stringSize(message.pointee.value)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if !self.value.isEmpty {
       encoder.writeTag(10)
       encoder.writeString(self.value)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if !message.pointee.value.isEmpty {
+      encoder.writeTag(10)
+      encoder.writeString(message.pointee.value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -470,12 +606,29 @@ nonisolated extension Google_Protobuf_BytesValue: TandemProtobuf.Message {
     return size
   }
 
+  public static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if !message.pointee.value.isEmpty {
+      size += 1 + WireFormat.bytesSize(message.pointee.value)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   public func encode(to encoder: inout WireEncoder) {
     if !self.value.isEmpty {
       encoder.writeTag(10)
       encoder.writeBytes(self.value)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  public static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if !message.pointee.value.isEmpty {
+      encoder.writeTag(10)
+      encoder.writeBytes(message.pointee.value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 

@@ -589,6 +589,18 @@ nonisolated extension Tandem_Jsontest_Inner: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if message.pointee.id != 0 {
+      size += 1 + WireFormat.int32Size(message.pointee.id)
+    }
+    if !message.pointee.note.isEmpty {
+      size += 1 + WireFormat.stringSize(message.pointee.note)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if self.id != 0 {
       encoder.writeTag(8)
@@ -599,6 +611,18 @@ nonisolated extension Tandem_Jsontest_Inner: TandemProtobuf.Message {
       encoder.writeString(self.note)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if message.pointee.id != 0 {
+      encoder.writeTag(8)
+      encoder.writeInt32(message.pointee.id)
+    }
+    if !message.pointee.note.isEmpty {
+      encoder.writeTag(18)
+      encoder.writeString(message.pointee.note)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -750,6 +774,66 @@ nonisolated extension Tandem_Jsontest_Scalars: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if message.pointee.int32Value != 0 {
+      size += 1 + WireFormat.int32Size(message.pointee.int32Value)
+    }
+    if message.pointee.int64Value != 0 {
+      size += 1 + WireFormat.int64Size(message.pointee.int64Value)
+    }
+    if message.pointee.uint32Value != 0 {
+      size += 1 + WireFormat.uint32Size(message.pointee.uint32Value)
+    }
+    if message.pointee.uint64Value != 0 {
+      size += 1 + WireFormat.uint64Size(message.pointee.uint64Value)
+    }
+    if message.pointee.sint32Value != 0 {
+      size += 1 + WireFormat.sint32Size(message.pointee.sint32Value)
+    }
+    if message.pointee.sint64Value != 0 {
+      size += 1 + WireFormat.sint64Size(message.pointee.sint64Value)
+    }
+    if message.pointee.fixed32Value != 0 {
+      size += 1 + 4
+    }
+    if message.pointee.fixed64Value != 0 {
+      size += 1 + 8
+    }
+    if message.pointee.sfixed32Value != 0 {
+      size += 1 + 4
+    }
+    if message.pointee.sfixed64Value != 0 {
+      size += 1 + 8
+    }
+    if message.pointee.floatValue.bitPattern != 0 {
+      size += 1 + 4
+    }
+    if message.pointee.doubleValue.bitPattern != 0 {
+      size += 1 + 8
+    }
+    if message.pointee.boolValue {
+      size += 1 + 1
+    }
+    if !message.pointee.stringValue.isEmpty {
+      size += 1 + WireFormat.stringSize(message.pointee.stringValue)
+    }
+    if !message.pointee.bytesValue.isEmpty {
+      size += 1 + WireFormat.bytesSize(message.pointee.bytesValue)
+    }
+    if message.pointee.mood.rawValue != 0 {
+      size += 2 + WireFormat.int32Size(message.pointee.mood.rawValue)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._inner)!) {
+      size += 2 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if message.pointee.renamed != 0 {
+      size += 2 + WireFormat.int32Size(message.pointee.renamed)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if self.int32Value != 0 {
       encoder.writeTag(8)
@@ -824,6 +908,82 @@ nonisolated extension Tandem_Jsontest_Scalars: TandemProtobuf.Message {
       encoder.writeInt32(self.renamed)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if message.pointee.int32Value != 0 {
+      encoder.writeTag(8)
+      encoder.writeInt32(message.pointee.int32Value)
+    }
+    if message.pointee.int64Value != 0 {
+      encoder.writeTag(16)
+      encoder.writeInt64(message.pointee.int64Value)
+    }
+    if message.pointee.uint32Value != 0 {
+      encoder.writeTag(24)
+      encoder.writeUInt32(message.pointee.uint32Value)
+    }
+    if message.pointee.uint64Value != 0 {
+      encoder.writeTag(32)
+      encoder.writeUInt64(message.pointee.uint64Value)
+    }
+    if message.pointee.sint32Value != 0 {
+      encoder.writeTag(40)
+      encoder.writeSInt32(message.pointee.sint32Value)
+    }
+    if message.pointee.sint64Value != 0 {
+      encoder.writeTag(48)
+      encoder.writeSInt64(message.pointee.sint64Value)
+    }
+    if message.pointee.fixed32Value != 0 {
+      encoder.writeTag(61)
+      encoder.writeFixed32(message.pointee.fixed32Value)
+    }
+    if message.pointee.fixed64Value != 0 {
+      encoder.writeTag(65)
+      encoder.writeFixed64(message.pointee.fixed64Value)
+    }
+    if message.pointee.sfixed32Value != 0 {
+      encoder.writeTag(77)
+      encoder.writeSFixed32(message.pointee.sfixed32Value)
+    }
+    if message.pointee.sfixed64Value != 0 {
+      encoder.writeTag(81)
+      encoder.writeSFixed64(message.pointee.sfixed64Value)
+    }
+    if message.pointee.floatValue.bitPattern != 0 {
+      encoder.writeTag(93)
+      encoder.writeFloat(message.pointee.floatValue)
+    }
+    if message.pointee.doubleValue.bitPattern != 0 {
+      encoder.writeTag(97)
+      encoder.writeDouble(message.pointee.doubleValue)
+    }
+    if message.pointee.boolValue {
+      encoder.writeTag(104)
+      encoder.writeBool(message.pointee.boolValue)
+    }
+    if !message.pointee.stringValue.isEmpty {
+      encoder.writeTag(114)
+      encoder.writeString(message.pointee.stringValue)
+    }
+    if !message.pointee.bytesValue.isEmpty {
+      encoder.writeTag(122)
+      encoder.writeBytes(message.pointee.bytesValue)
+    }
+    if message.pointee.mood.rawValue != 0 {
+      encoder.writeTag(128)
+      encoder.writeEnum(message.pointee.mood.rawValue)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._inner)!) {
+      encoder.writeTag(138)
+      encoder.writeMessage(at: value)
+    }
+    if message.pointee.renamed != 0 {
+      encoder.writeTag(144)
+      encoder.writeInt32(message.pointee.renamed)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -1172,6 +1332,76 @@ nonisolated extension Tandem_Jsontest_Repeated: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if !message.pointee.int32Values.isEmpty {
+      let slot = sizes.reserveSlot()
+      var payload = 0
+      for value in message.pointee.int32Values {
+        payload += WireFormat.int32Size(value)
+      }
+      sizes.record(payload, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(payload)
+    }
+    if !message.pointee.int64Values.isEmpty {
+      let slot = sizes.reserveSlot()
+      var payload = 0
+      for value in message.pointee.int64Values {
+        payload += WireFormat.int64Size(value)
+      }
+      sizes.record(payload, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(payload)
+    }
+    if !message.pointee.uint64Values.isEmpty {
+      let slot = sizes.reserveSlot()
+      var payload = 0
+      for value in message.pointee.uint64Values {
+        payload += WireFormat.uint64Size(value)
+      }
+      sizes.record(payload, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(payload)
+    }
+    if !message.pointee.floatValues.isEmpty {
+      size += 1 + WireFormat.lengthDelimitedSize(message.pointee.floatValues.count * 4)
+    }
+    if !message.pointee.doubleValues.isEmpty {
+      size += 1 + WireFormat.lengthDelimitedSize(message.pointee.doubleValues.count * 8)
+    }
+    if !message.pointee.boolValues.isEmpty {
+      size += 1 + WireFormat.lengthDelimitedSize(message.pointee.boolValues.count * 1)
+    }
+    for value in message.pointee.stringValues {
+      size += 1 + WireFormat.stringSize(value)
+    }
+    for value in message.pointee.bytesValues {
+      size += 1 + WireFormat.bytesSize(value)
+    }
+    if !message.pointee.moods.isEmpty {
+      let slot = sizes.reserveSlot()
+      var payload = 0
+      for value in message.pointee.moods {
+        payload += WireFormat.int32Size(value.rawValue)
+      }
+      sizes.record(payload, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(payload)
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.inners, tagSize: 1)
+    if !message.pointee.sint64Values.isEmpty {
+      let slot = sizes.reserveSlot()
+      var payload = 0
+      for value in message.pointee.sint64Values {
+        payload += WireFormat.sint64Size(value)
+      }
+      sizes.record(payload, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(payload)
+    }
+    if !message.pointee.fixed32Values.isEmpty {
+      size += 1 + WireFormat.lengthDelimitedSize(message.pointee.fixed32Values.count * 4)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if !self.int32Values.isEmpty {
       encoder.writeTag(10)
@@ -1219,6 +1449,55 @@ nonisolated extension Tandem_Jsontest_Repeated: TandemProtobuf.Message {
       encoder.writePackedFixed32(self.fixed32Values)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if !message.pointee.int32Values.isEmpty {
+      encoder.writeTag(10)
+      encoder.writePackedInt32(message.pointee.int32Values)
+    }
+    if !message.pointee.int64Values.isEmpty {
+      encoder.writeTag(18)
+      encoder.writePackedInt64(message.pointee.int64Values)
+    }
+    if !message.pointee.uint64Values.isEmpty {
+      encoder.writeTag(26)
+      encoder.writePackedUInt64(message.pointee.uint64Values)
+    }
+    if !message.pointee.floatValues.isEmpty {
+      encoder.writeTag(34)
+      encoder.writePackedFloat(message.pointee.floatValues)
+    }
+    if !message.pointee.doubleValues.isEmpty {
+      encoder.writeTag(42)
+      encoder.writePackedDouble(message.pointee.doubleValues)
+    }
+    if !message.pointee.boolValues.isEmpty {
+      encoder.writeTag(50)
+      encoder.writePackedBool(message.pointee.boolValues)
+    }
+    for value in message.pointee.stringValues {
+      encoder.writeTag(58)
+      encoder.writeString(value)
+    }
+    for value in message.pointee.bytesValues {
+      encoder.writeTag(66)
+      encoder.writeBytes(value)
+    }
+    if !message.pointee.moods.isEmpty {
+      encoder.writeTag(74)
+      encoder.writePackedEnum(message.pointee.moods)
+    }
+    encoder.writeRepeatedMessages(message.pointee.inners, tag: 82)
+    if !message.pointee.sint64Values.isEmpty {
+      encoder.writeTag(90)
+      encoder.writePackedSInt64(message.pointee.sint64Values)
+    }
+    if !message.pointee.fixed32Values.isEmpty {
+      encoder.writeTag(98)
+      encoder.writePackedFixed32(message.pointee.fixed32Values)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -1697,6 +1976,66 @@ nonisolated extension Tandem_Jsontest_Maps: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    for (key, value) in message.pointee.stringToInt32 {
+      let slot = sizes.reserveSlot()
+      let entrySize = 1 + WireFormat.stringSize(key) + 1 + WireFormat.int32Size(value)
+      sizes.record(entrySize, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(entrySize)
+    }
+    for (key, value) in message.pointee.int32ToString {
+      let slot = sizes.reserveSlot()
+      let entrySize = 1 + WireFormat.int32Size(key) + 1 + WireFormat.stringSize(value)
+      sizes.record(entrySize, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(entrySize)
+    }
+    for (key, value) in message.pointee.int64ToInner {
+      let slot = sizes.reserveSlot()
+      let entrySize = 1 + WireFormat.int64Size(key) + 1 + sizes.lengthDelimitedSize(of: value)
+      sizes.record(entrySize, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(entrySize)
+    }
+    for (_, value) in message.pointee.boolToBytes {
+      let slot = sizes.reserveSlot()
+      let entrySize = 1 + 1 + 1 + WireFormat.bytesSize(value)
+      sizes.record(entrySize, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(entrySize)
+    }
+    for (key, value) in message.pointee.uint32ToMood {
+      let slot = sizes.reserveSlot()
+      let entrySize = 1 + WireFormat.uint32Size(key) + 1 + WireFormat.int32Size(value.rawValue)
+      sizes.record(entrySize, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(entrySize)
+    }
+    for (key, _) in message.pointee.uint64ToDouble {
+      let slot = sizes.reserveSlot()
+      let entrySize = 1 + WireFormat.uint64Size(key) + 1 + 8
+      sizes.record(entrySize, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(entrySize)
+    }
+    for (key, _) in message.pointee.sint32ToFloat {
+      let slot = sizes.reserveSlot()
+      let entrySize = 1 + WireFormat.sint32Size(key) + 1 + 4
+      sizes.record(entrySize, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(entrySize)
+    }
+    for (_, value) in message.pointee.fixed64ToInt64 {
+      let slot = sizes.reserveSlot()
+      let entrySize = 1 + 8 + 1 + WireFormat.int64Size(value)
+      sizes.record(entrySize, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(entrySize)
+    }
+    for (key, value) in message.pointee.stringToValue {
+      let slot = sizes.reserveSlot()
+      let entrySize = 1 + WireFormat.stringSize(key) + 1 + sizes.lengthDelimitedSize(of: value)
+      sizes.record(entrySize, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(entrySize)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     for (key, value) in self.stringToInt32 {
       encoder.writeTag(10)
@@ -1771,6 +2110,82 @@ nonisolated extension Tandem_Jsontest_Maps: TandemProtobuf.Message {
       encoder.writeMessage(value)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    for (key, value) in message.pointee.stringToInt32 {
+      encoder.writeTag(10)
+      encoder.writeVarint(UInt64(encoder.nextCachedSize()))
+      encoder.writeTag(10)
+      encoder.writeString(key)
+      encoder.writeTag(16)
+      encoder.writeInt32(value)
+    }
+    for (key, value) in message.pointee.int32ToString {
+      encoder.writeTag(18)
+      encoder.writeVarint(UInt64(encoder.nextCachedSize()))
+      encoder.writeTag(8)
+      encoder.writeInt32(key)
+      encoder.writeTag(18)
+      encoder.writeString(value)
+    }
+    for (key, value) in message.pointee.int64ToInner {
+      encoder.writeTag(26)
+      encoder.writeVarint(UInt64(encoder.nextCachedSize()))
+      encoder.writeTag(8)
+      encoder.writeInt64(key)
+      encoder.writeTag(18)
+      encoder.writeMessage(value)
+    }
+    for (key, value) in message.pointee.boolToBytes {
+      encoder.writeTag(34)
+      encoder.writeVarint(UInt64(encoder.nextCachedSize()))
+      encoder.writeTag(8)
+      encoder.writeBool(key)
+      encoder.writeTag(18)
+      encoder.writeBytes(value)
+    }
+    for (key, value) in message.pointee.uint32ToMood {
+      encoder.writeTag(42)
+      encoder.writeVarint(UInt64(encoder.nextCachedSize()))
+      encoder.writeTag(8)
+      encoder.writeUInt32(key)
+      encoder.writeTag(16)
+      encoder.writeEnum(value.rawValue)
+    }
+    for (key, value) in message.pointee.uint64ToDouble {
+      encoder.writeTag(50)
+      encoder.writeVarint(UInt64(encoder.nextCachedSize()))
+      encoder.writeTag(8)
+      encoder.writeUInt64(key)
+      encoder.writeTag(17)
+      encoder.writeDouble(value)
+    }
+    for (key, value) in message.pointee.sint32ToFloat {
+      encoder.writeTag(58)
+      encoder.writeVarint(UInt64(encoder.nextCachedSize()))
+      encoder.writeTag(8)
+      encoder.writeSInt32(key)
+      encoder.writeTag(21)
+      encoder.writeFloat(value)
+    }
+    for (key, value) in message.pointee.fixed64ToInt64 {
+      encoder.writeTag(66)
+      encoder.writeVarint(UInt64(encoder.nextCachedSize()))
+      encoder.writeTag(9)
+      encoder.writeFixed64(key)
+      encoder.writeTag(16)
+      encoder.writeInt64(value)
+    }
+    for (key, value) in message.pointee.stringToValue {
+      encoder.writeTag(74)
+      encoder.writeVarint(UInt64(encoder.nextCachedSize()))
+      encoder.writeTag(10)
+      encoder.writeString(key)
+      encoder.writeTag(18)
+      encoder.writeMessage(value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -2073,6 +2488,42 @@ nonisolated extension Tandem_Jsontest_Presence: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._int32Value {
+      size += 1 + WireFormat.int32Size(message.pointee._int32Value!)
+    }
+    if case .some = message.pointee._stringValue {
+      size += 1 + WireFormat.stringSize(message.pointee._stringValue!)
+    }
+    if case .some = message.pointee._mood {
+      size += 1 + WireFormat.int32Size(message.pointee._mood!.rawValue)
+    }
+    if case .some = message.pointee._doubleValue {
+      size += 1 + 8
+    }
+    if case .choiceInt(let value)? = message.pointee.choice {
+      size += 1 + WireFormat.int32Size(value)
+    }
+    if case .choiceString(let value)? = message.pointee.choice {
+      size += 1 + WireFormat.stringSize(value)
+    }
+    if case .choiceInner(let value)? = message.pointee.choice {
+      size += 1 + sizes.lengthDelimitedSize(of: value)
+    }
+    if case .choiceMood(let value)? = message.pointee.choice {
+      size += 1 + WireFormat.int32Size(value.rawValue)
+    }
+    if case .choiceNull(let value)? = message.pointee.choice {
+      size += 1 + WireFormat.int32Size(value.rawValue)
+    }
+    if case .choiceValue(let value)? = message.pointee.choice {
+      size += 1 + sizes.lengthDelimitedSize(of: value)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if case .some = self._int32Value {
       encoder.writeTag(8)
@@ -2115,6 +2566,50 @@ nonisolated extension Tandem_Jsontest_Presence: TandemProtobuf.Message {
       encoder.writeMessage(value)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._int32Value {
+      encoder.writeTag(8)
+      encoder.writeInt32(message.pointee._int32Value!)
+    }
+    if case .some = message.pointee._stringValue {
+      encoder.writeTag(18)
+      encoder.writeString(message.pointee._stringValue!)
+    }
+    if case .some = message.pointee._mood {
+      encoder.writeTag(24)
+      encoder.writeEnum(message.pointee._mood!.rawValue)
+    }
+    if case .some = message.pointee._doubleValue {
+      encoder.writeTag(33)
+      encoder.writeDouble(message.pointee._doubleValue!)
+    }
+    if case .choiceInt(let value)? = message.pointee.choice {
+      encoder.writeTag(40)
+      encoder.writeInt32(value)
+    }
+    if case .choiceString(let value)? = message.pointee.choice {
+      encoder.writeTag(50)
+      encoder.writeString(value)
+    }
+    if case .choiceInner(let value)? = message.pointee.choice {
+      encoder.writeTag(58)
+      encoder.writeMessage(value)
+    }
+    if case .choiceMood(let value)? = message.pointee.choice {
+      encoder.writeTag(64)
+      encoder.writeEnum(value.rawValue)
+    }
+    if case .choiceNull(let value)? = message.pointee.choice {
+      encoder.writeTag(72)
+      encoder.writeEnum(value.rawValue)
+    }
+    if case .choiceValue(let value)? = message.pointee.choice {
+      encoder.writeTag(82)
+      encoder.writeMessage(value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -2413,6 +2908,70 @@ nonisolated extension Tandem_Jsontest_WellKnown: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._timestamp)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._duration)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._any)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._struct)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._value)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._listValue)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if message.pointee.nullValue.rawValue != 0 {
+      size += 1 + WireFormat.int32Size(message.pointee.nullValue.rawValue)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._fieldMask)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._empty)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._boolWrapper)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._int32Wrapper)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._int64Wrapper)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._uint32Wrapper)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._uint64Wrapper)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._floatWrapper)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._doubleWrapper)!) {
+      size += 2 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._stringWrapper)!) {
+      size += 2 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._bytesWrapper)!) {
+      size += 2 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.timestamps, tagSize: 2)
+    size += sizes.repeatedMessagesSize(of: message.pointee.anys, tagSize: 2)
+    size += sizes.repeatedMessagesSize(of: message.pointee.values, tagSize: 2)
+    size += sizes.repeatedMessagesSize(of: message.pointee.int64Wrappers, tagSize: 2)
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if case .some = self._timestamp {
       encoder.writeTag(10)
@@ -2491,6 +3050,86 @@ nonisolated extension Tandem_Jsontest_WellKnown: TandemProtobuf.Message {
     encoder.writeRepeatedMessages(self.values, tag: 170)
     encoder.writeRepeatedMessages(self.int64Wrappers, tag: 178)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._timestamp)!) {
+      encoder.writeTag(10)
+      encoder.writeMessage(at: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._duration)!) {
+      encoder.writeTag(18)
+      encoder.writeMessage(at: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._any)!) {
+      encoder.writeTag(26)
+      encoder.writeMessage(at: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._struct)!) {
+      encoder.writeTag(34)
+      encoder.writeMessage(at: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._value)!) {
+      encoder.writeTag(42)
+      encoder.writeMessage(at: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._listValue)!) {
+      encoder.writeTag(50)
+      encoder.writeMessage(at: value)
+    }
+    if message.pointee.nullValue.rawValue != 0 {
+      encoder.writeTag(56)
+      encoder.writeEnum(message.pointee.nullValue.rawValue)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._fieldMask)!) {
+      encoder.writeTag(66)
+      encoder.writeMessage(at: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._empty)!) {
+      encoder.writeTag(74)
+      encoder.writeMessage(at: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._boolWrapper)!) {
+      encoder.writeTag(82)
+      encoder.writeMessage(at: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._int32Wrapper)!) {
+      encoder.writeTag(90)
+      encoder.writeMessage(at: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._int64Wrapper)!) {
+      encoder.writeTag(98)
+      encoder.writeMessage(at: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._uint32Wrapper)!) {
+      encoder.writeTag(106)
+      encoder.writeMessage(at: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._uint64Wrapper)!) {
+      encoder.writeTag(114)
+      encoder.writeMessage(at: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._floatWrapper)!) {
+      encoder.writeTag(122)
+      encoder.writeMessage(at: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._doubleWrapper)!) {
+      encoder.writeTag(130)
+      encoder.writeMessage(at: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._stringWrapper)!) {
+      encoder.writeTag(138)
+      encoder.writeMessage(at: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._bytesWrapper)!) {
+      encoder.writeTag(146)
+      encoder.writeMessage(at: value)
+    }
+    encoder.writeRepeatedMessages(message.pointee.timestamps, tag: 154)
+    encoder.writeRepeatedMessages(message.pointee.anys, tag: 162)
+    encoder.writeRepeatedMessages(message.pointee.values, tag: 170)
+    encoder.writeRepeatedMessages(message.pointee.int64Wrappers, tag: 178)
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -2863,6 +3502,19 @@ nonisolated extension Tandem_Jsontest_Tree: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if message.pointee.depth != 0 {
+      size += 1 + WireFormat.int32Size(message.pointee.depth)
+    }
+    if case .some = message.pointee._child {
+      size += 1 + sizes.lengthDelimitedSize(of: message.pointee._child!.value)
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.children, tagSize: 1)
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if self.depth != 0 {
       encoder.writeTag(8)
@@ -2874,6 +3526,19 @@ nonisolated extension Tandem_Jsontest_Tree: TandemProtobuf.Message {
     }
     encoder.writeRepeatedMessages(self.children, tag: 26)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if message.pointee.depth != 0 {
+      encoder.writeTag(8)
+      encoder.writeInt32(message.pointee.depth)
+    }
+    if case .some = message.pointee._child {
+      encoder.writeTag(18)
+      encoder.writeMessage(message.pointee._child!.value)
+    }
+    encoder.writeRepeatedMessages(message.pointee.children, tag: 26)
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -3000,6 +3665,33 @@ nonisolated extension Tandem_Jsontest_Root: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._scalars)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._repeated)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._maps)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._presence)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._wellKnown)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._tree)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._legacy)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if case .some = self._scalars {
       encoder.writeTag(10)
@@ -3030,6 +3722,38 @@ nonisolated extension Tandem_Jsontest_Root: TandemProtobuf.Message {
       encoder.writeMessage(self._legacy!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._scalars)!) {
+      encoder.writeTag(10)
+      encoder.writeMessage(at: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._repeated)!) {
+      encoder.writeTag(18)
+      encoder.writeMessage(at: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._maps)!) {
+      encoder.writeTag(26)
+      encoder.writeMessage(at: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._presence)!) {
+      encoder.writeTag(34)
+      encoder.writeMessage(at: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._wellKnown)!) {
+      encoder.writeTag(42)
+      encoder.writeMessage(at: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._tree)!) {
+      encoder.writeTag(50)
+      encoder.writeMessage(at: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._legacy)!) {
+      encoder.writeTag(58)
+      encoder.writeMessage(at: value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 

@@ -235,6 +235,36 @@ nonisolated extension Tandem_Jsontest2_Legacy: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._count {
+      size += 1 + WireFormat.int32Size(message.pointee._count!)
+    }
+    if case .some = message.pointee._label {
+      size += 1 + WireFormat.stringSize(message.pointee._label!)
+    }
+    if case .some = message.pointee._shade {
+      size += 1 + WireFormat.int32Size(message.pointee._shade!.rawValue)
+    }
+    for value in message.pointee.shades {
+      size += 1 + WireFormat.int32Size(value.rawValue)
+    }
+    if case .some = message.pointee._block {
+      size += 1 + 1 + sizes.groupSize(of: message.pointee._block!)
+    }
+    for (key, value) in message.pointee.shadeByName {
+      let slot = sizes.reserveSlot()
+      let entrySize = 1 + WireFormat.stringSize(key) + 1 + WireFormat.int32Size(value.rawValue)
+      sizes.record(entrySize, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(entrySize)
+    }
+    if case .some = message.pointee._data {
+      size += 1 + WireFormat.bytesSize(message.pointee._data!)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if case .some = self._count {
       encoder.writeTag(8)
@@ -269,6 +299,42 @@ nonisolated extension Tandem_Jsontest2_Legacy: TandemProtobuf.Message {
       encoder.writeBytes(self._data!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._count {
+      encoder.writeTag(8)
+      encoder.writeInt32(message.pointee._count!)
+    }
+    if case .some = message.pointee._label {
+      encoder.writeTag(18)
+      encoder.writeString(message.pointee._label!)
+    }
+    if case .some = message.pointee._shade {
+      encoder.writeTag(24)
+      encoder.writeEnum(message.pointee._shade!.rawValue)
+    }
+    for value in message.pointee.shades {
+      encoder.writeTag(32)
+      encoder.writeEnum(value.rawValue)
+    }
+    if case .some = message.pointee._block {
+      encoder.writeTag(43)
+      encoder.writeGroup(message.pointee._block!, fieldNumber: 5)
+    }
+    for (key, value) in message.pointee.shadeByName {
+      encoder.writeTag(58)
+      encoder.writeVarint(UInt64(encoder.nextCachedSize()))
+      encoder.writeTag(10)
+      encoder.writeString(key)
+      encoder.writeTag(16)
+      encoder.writeEnum(value.rawValue)
+    }
+    if case .some = message.pointee._data {
+      encoder.writeTag(66)
+      encoder.writeBytes(message.pointee._data!)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -411,12 +477,29 @@ nonisolated extension Tandem_Jsontest2_Legacy.Block: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._weight {
+      size += 1 + WireFormat.int64Size(message.pointee._weight!)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if case .some = self._weight {
       encoder.writeTag(48)
       encoder.writeInt64(self._weight!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._weight {
+      encoder.writeTag(48)
+      encoder.writeInt64(message.pointee._weight!)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 

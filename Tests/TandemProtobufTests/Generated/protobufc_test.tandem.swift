@@ -215,6 +215,21 @@ nonisolated extension Tandem_Pbc3_Leaf: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if message.pointee.id != 0 {
+      size += 1 + WireFormat.int32Size(message.pointee.id)
+    }
+    if !message.pointee.name.isEmpty {
+      size += 1 + WireFormat.stringSize(message.pointee.name)
+    }
+    if !message.pointee.data.isEmpty {
+      size += 1 + WireFormat.bytesSize(message.pointee.data)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if self.id != 0 {
       encoder.writeTag(8)
@@ -229,6 +244,22 @@ nonisolated extension Tandem_Pbc3_Leaf: TandemProtobuf.Message {
       encoder.writeBytes(self.data)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if message.pointee.id != 0 {
+      encoder.writeTag(8)
+      encoder.writeInt32(message.pointee.id)
+    }
+    if !message.pointee.name.isEmpty {
+      encoder.writeTag(18)
+      encoder.writeString(message.pointee.name)
+    }
+    if !message.pointee.data.isEmpty {
+      encoder.writeTag(26)
+      encoder.writeBytes(message.pointee.data)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -543,6 +574,133 @@ nonisolated extension Tandem_Pbc3_Sample: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if message.pointee.fInt32 != 0 {
+      size += 1 + WireFormat.int32Size(message.pointee.fInt32)
+    }
+    if message.pointee.fInt64 != 0 {
+      size += 1 + WireFormat.int64Size(message.pointee.fInt64)
+    }
+    if message.pointee.fUint32 != 0 {
+      size += 1 + WireFormat.uint32Size(message.pointee.fUint32)
+    }
+    if message.pointee.fUint64 != 0 {
+      size += 1 + WireFormat.uint64Size(message.pointee.fUint64)
+    }
+    if message.pointee.fSint32 != 0 {
+      size += 1 + WireFormat.sint32Size(message.pointee.fSint32)
+    }
+    if message.pointee.fSint64 != 0 {
+      size += 1 + WireFormat.sint64Size(message.pointee.fSint64)
+    }
+    if message.pointee.fFixed32 != 0 {
+      size += 1 + 4
+    }
+    if message.pointee.fFixed64 != 0 {
+      size += 1 + 8
+    }
+    if message.pointee.fSfixed32 != 0 {
+      size += 1 + 4
+    }
+    if message.pointee.fSfixed64 != 0 {
+      size += 1 + 8
+    }
+    if message.pointee.fFloat.bitPattern != 0 {
+      size += 1 + 4
+    }
+    if message.pointee.fDouble.bitPattern != 0 {
+      size += 1 + 8
+    }
+    if message.pointee.fBool {
+      size += 1 + 1
+    }
+    if !message.pointee.fString.isEmpty {
+      size += 1 + WireFormat.stringSize(message.pointee.fString)
+    }
+    if !message.pointee.fBytes.isEmpty {
+      size += 1 + WireFormat.bytesSize(message.pointee.fBytes)
+    }
+    if message.pointee.fShade.rawValue != 0 {
+      size += 2 + WireFormat.int32Size(message.pointee.fShade.rawValue)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._leaf)!) {
+      size += 2 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if !message.pointee.rInt32.isEmpty {
+      let slot = sizes.reserveSlot()
+      var payload = 0
+      for value in message.pointee.rInt32 {
+        payload += WireFormat.int32Size(value)
+      }
+      sizes.record(payload, in: slot)
+      size += 2 + WireFormat.lengthDelimitedSize(payload)
+    }
+    if !message.pointee.rSint64.isEmpty {
+      let slot = sizes.reserveSlot()
+      var payload = 0
+      for value in message.pointee.rSint64 {
+        payload += WireFormat.sint64Size(value)
+      }
+      sizes.record(payload, in: slot)
+      size += 2 + WireFormat.lengthDelimitedSize(payload)
+    }
+    if !message.pointee.rFixed32.isEmpty {
+      size += 2 + WireFormat.lengthDelimitedSize(message.pointee.rFixed32.count * 4)
+    }
+    if !message.pointee.rDouble.isEmpty {
+      size += 2 + WireFormat.lengthDelimitedSize(message.pointee.rDouble.count * 8)
+    }
+    if !message.pointee.rBool.isEmpty {
+      size += 2 + WireFormat.lengthDelimitedSize(message.pointee.rBool.count * 1)
+    }
+    if !message.pointee.rShade.isEmpty {
+      let slot = sizes.reserveSlot()
+      var payload = 0
+      for value in message.pointee.rShade {
+        payload += WireFormat.int32Size(value.rawValue)
+      }
+      sizes.record(payload, in: slot)
+      size += 2 + WireFormat.lengthDelimitedSize(payload)
+    }
+    for value in message.pointee.rString {
+      size += 2 + WireFormat.stringSize(value)
+    }
+    for value in message.pointee.rBytes {
+      size += 2 + WireFormat.bytesSize(value)
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.rLeaf, tagSize: 2)
+    for value in message.pointee.rUnpacked {
+      size += 2 + WireFormat.uint64Size(value)
+    }
+    for (key, value) in message.pointee.mStringInt32 {
+      let slot = sizes.reserveSlot()
+      let entrySize = 1 + WireFormat.stringSize(key) + 1 + WireFormat.int32Size(value)
+      sizes.record(entrySize, in: slot)
+      size += 2 + WireFormat.lengthDelimitedSize(entrySize)
+    }
+    for (key, value) in message.pointee.mInt32Leaf {
+      let slot = sizes.reserveSlot()
+      let entrySize = 1 + WireFormat.int32Size(key) + 1 + sizes.lengthDelimitedSize(of: value)
+      sizes.record(entrySize, in: slot)
+      size += 2 + WireFormat.lengthDelimitedSize(entrySize)
+    }
+    if case .cInt(let value)? = message.pointee.choice {
+      size += 2 + WireFormat.int32Size(value)
+    }
+    if case .cText(let value)? = message.pointee.choice {
+      size += 2 + WireFormat.stringSize(value)
+    }
+    if case .cLeaf(let value)? = message.pointee.choice {
+      size += 2 + sizes.lengthDelimitedSize(of: value)
+    }
+    if case .some = message.pointee._child {
+      size += 2 + sizes.lengthDelimitedSize(of: message.pointee._child!.value)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if self.fInt32 != 0 {
       encoder.writeTag(8)
@@ -682,6 +840,147 @@ nonisolated extension Tandem_Pbc3_Sample: TandemProtobuf.Message {
       encoder.writeMessage(self._child!.value)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if message.pointee.fInt32 != 0 {
+      encoder.writeTag(8)
+      encoder.writeInt32(message.pointee.fInt32)
+    }
+    if message.pointee.fInt64 != 0 {
+      encoder.writeTag(16)
+      encoder.writeInt64(message.pointee.fInt64)
+    }
+    if message.pointee.fUint32 != 0 {
+      encoder.writeTag(24)
+      encoder.writeUInt32(message.pointee.fUint32)
+    }
+    if message.pointee.fUint64 != 0 {
+      encoder.writeTag(32)
+      encoder.writeUInt64(message.pointee.fUint64)
+    }
+    if message.pointee.fSint32 != 0 {
+      encoder.writeTag(40)
+      encoder.writeSInt32(message.pointee.fSint32)
+    }
+    if message.pointee.fSint64 != 0 {
+      encoder.writeTag(48)
+      encoder.writeSInt64(message.pointee.fSint64)
+    }
+    if message.pointee.fFixed32 != 0 {
+      encoder.writeTag(61)
+      encoder.writeFixed32(message.pointee.fFixed32)
+    }
+    if message.pointee.fFixed64 != 0 {
+      encoder.writeTag(65)
+      encoder.writeFixed64(message.pointee.fFixed64)
+    }
+    if message.pointee.fSfixed32 != 0 {
+      encoder.writeTag(77)
+      encoder.writeSFixed32(message.pointee.fSfixed32)
+    }
+    if message.pointee.fSfixed64 != 0 {
+      encoder.writeTag(81)
+      encoder.writeSFixed64(message.pointee.fSfixed64)
+    }
+    if message.pointee.fFloat.bitPattern != 0 {
+      encoder.writeTag(93)
+      encoder.writeFloat(message.pointee.fFloat)
+    }
+    if message.pointee.fDouble.bitPattern != 0 {
+      encoder.writeTag(97)
+      encoder.writeDouble(message.pointee.fDouble)
+    }
+    if message.pointee.fBool {
+      encoder.writeTag(104)
+      encoder.writeBool(message.pointee.fBool)
+    }
+    if !message.pointee.fString.isEmpty {
+      encoder.writeTag(114)
+      encoder.writeString(message.pointee.fString)
+    }
+    if !message.pointee.fBytes.isEmpty {
+      encoder.writeTag(122)
+      encoder.writeBytes(message.pointee.fBytes)
+    }
+    if message.pointee.fShade.rawValue != 0 {
+      encoder.writeTag(128)
+      encoder.writeEnum(message.pointee.fShade.rawValue)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._leaf)!) {
+      encoder.writeTag(138)
+      encoder.writeMessage(at: value)
+    }
+    if !message.pointee.rInt32.isEmpty {
+      encoder.writeTag(146)
+      encoder.writePackedInt32(message.pointee.rInt32)
+    }
+    if !message.pointee.rSint64.isEmpty {
+      encoder.writeTag(154)
+      encoder.writePackedSInt64(message.pointee.rSint64)
+    }
+    if !message.pointee.rFixed32.isEmpty {
+      encoder.writeTag(162)
+      encoder.writePackedFixed32(message.pointee.rFixed32)
+    }
+    if !message.pointee.rDouble.isEmpty {
+      encoder.writeTag(170)
+      encoder.writePackedDouble(message.pointee.rDouble)
+    }
+    if !message.pointee.rBool.isEmpty {
+      encoder.writeTag(178)
+      encoder.writePackedBool(message.pointee.rBool)
+    }
+    if !message.pointee.rShade.isEmpty {
+      encoder.writeTag(186)
+      encoder.writePackedEnum(message.pointee.rShade)
+    }
+    for value in message.pointee.rString {
+      encoder.writeTag(194)
+      encoder.writeString(value)
+    }
+    for value in message.pointee.rBytes {
+      encoder.writeTag(202)
+      encoder.writeBytes(value)
+    }
+    encoder.writeRepeatedMessages(message.pointee.rLeaf, tag: 210)
+    for value in message.pointee.rUnpacked {
+      encoder.writeTag(216)
+      encoder.writeUInt64(value)
+    }
+    for (key, value) in message.pointee.mStringInt32 {
+      encoder.writeTag(226)
+      encoder.writeVarint(UInt64(encoder.nextCachedSize()))
+      encoder.writeTag(10)
+      encoder.writeString(key)
+      encoder.writeTag(16)
+      encoder.writeInt32(value)
+    }
+    for (key, value) in message.pointee.mInt32Leaf {
+      encoder.writeTag(234)
+      encoder.writeVarint(UInt64(encoder.nextCachedSize()))
+      encoder.writeTag(8)
+      encoder.writeInt32(key)
+      encoder.writeTag(18)
+      encoder.writeMessage(value)
+    }
+    if case .cInt(let value)? = message.pointee.choice {
+      encoder.writeTag(240)
+      encoder.writeInt32(value)
+    }
+    if case .cText(let value)? = message.pointee.choice {
+      encoder.writeTag(250)
+      encoder.writeString(value)
+    }
+    if case .cLeaf(let value)? = message.pointee.choice {
+      encoder.writeTag(258)
+      encoder.writeMessage(value)
+    }
+    if case .some = message.pointee._child {
+      encoder.writeTag(266)
+      encoder.writeMessage(message.pointee._child!.value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 

@@ -298,6 +298,18 @@ nonisolated extension Tandem_Pbc2_Part: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._id {
+      size += 1 + WireFormat.int32Size(message.pointee._id!)
+    }
+    if case .some = message.pointee._label {
+      size += 1 + WireFormat.stringSize(message.pointee._label!)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if case .some = self._id {
       encoder.writeTag(8)
@@ -308,6 +320,18 @@ nonisolated extension Tandem_Pbc2_Part: TandemProtobuf.Message {
       encoder.writeString(self._label!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._id {
+      encoder.writeTag(8)
+      encoder.writeInt32(message.pointee._id!)
+    }
+    if case .some = message.pointee._label {
+      encoder.writeTag(18)
+      encoder.writeString(message.pointee._label!)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 
   var isInitialized: Bool {
@@ -550,6 +574,88 @@ nonisolated extension Tandem_Pbc2_Record: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._id {
+      size += 1 + WireFormat.int32Size(message.pointee._id!)
+    }
+    if case .some = message.pointee._fInt64 {
+      size += 1 + WireFormat.int64Size(message.pointee._fInt64!)
+    }
+    if case .some = message.pointee._fUint32 {
+      size += 1 + WireFormat.uint32Size(message.pointee._fUint32!)
+    }
+    if case .some = message.pointee._fSint32 {
+      size += 1 + WireFormat.sint32Size(message.pointee._fSint32!)
+    }
+    if case .some = message.pointee._fFixed64 {
+      size += 1 + 8
+    }
+    if case .some = message.pointee._fSfixed32 {
+      size += 1 + 4
+    }
+    if case .some = message.pointee._fFloat {
+      size += 1 + 4
+    }
+    if case .some = message.pointee._fDouble {
+      size += 1 + 8
+    }
+    if case .some = message.pointee._fBool {
+      size += 1 + 1
+    }
+    if case .some = message.pointee._fString {
+      size += 1 + WireFormat.stringSize(message.pointee._fString!)
+    }
+    if case .some = message.pointee._fBytes {
+      size += 1 + WireFormat.bytesSize(message.pointee._fBytes!)
+    }
+    if case .some = message.pointee._size {
+      size += 1 + WireFormat.int32Size(message.pointee._size!.rawValue)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._part)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    for value in message.pointee.unpacked {
+      size += 1 + WireFormat.int32Size(value)
+    }
+    if !message.pointee.packed.isEmpty {
+      let slot = sizes.reserveSlot()
+      var payload = 0
+      for value in message.pointee.packed {
+        payload += WireFormat.sint64Size(value)
+      }
+      sizes.record(payload, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(payload)
+    }
+    for value in message.pointee.sizes {
+      size += 2 + WireFormat.int32Size(value.rawValue)
+    }
+    for value in message.pointee.names {
+      size += 2 + WireFormat.stringSize(value)
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.parts, tagSize: 2)
+    for (key, value) in message.pointee.partsByName {
+      let slot = sizes.reserveSlot()
+      let entrySize = 1 + WireFormat.stringSize(key) + 1 + sizes.lengthDelimitedSize(of: value)
+      sizes.record(entrySize, in: slot)
+      size += 2 + WireFormat.lengthDelimitedSize(entrySize)
+    }
+    if case .cInt(let value)? = message.pointee.choice {
+      size += 2 + WireFormat.int32Size(value)
+    }
+    if case .cText(let value)? = message.pointee.choice {
+      size += 2 + WireFormat.stringSize(value)
+    }
+    if case .cPart(let value)? = message.pointee.choice {
+      size += 2 + sizes.lengthDelimitedSize(of: value)
+    }
+    if case .some = message.pointee._child {
+      size += 2 + sizes.lengthDelimitedSize(of: message.pointee._child!.value)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if case .some = self._id {
       encoder.writeTag(8)
@@ -645,6 +751,103 @@ nonisolated extension Tandem_Pbc2_Record: TandemProtobuf.Message {
       encoder.writeMessage(self._child!.value)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._id {
+      encoder.writeTag(8)
+      encoder.writeInt32(message.pointee._id!)
+    }
+    if case .some = message.pointee._fInt64 {
+      encoder.writeTag(16)
+      encoder.writeInt64(message.pointee._fInt64!)
+    }
+    if case .some = message.pointee._fUint32 {
+      encoder.writeTag(24)
+      encoder.writeUInt32(message.pointee._fUint32!)
+    }
+    if case .some = message.pointee._fSint32 {
+      encoder.writeTag(32)
+      encoder.writeSInt32(message.pointee._fSint32!)
+    }
+    if case .some = message.pointee._fFixed64 {
+      encoder.writeTag(41)
+      encoder.writeFixed64(message.pointee._fFixed64!)
+    }
+    if case .some = message.pointee._fSfixed32 {
+      encoder.writeTag(53)
+      encoder.writeSFixed32(message.pointee._fSfixed32!)
+    }
+    if case .some = message.pointee._fFloat {
+      encoder.writeTag(61)
+      encoder.writeFloat(message.pointee._fFloat!)
+    }
+    if case .some = message.pointee._fDouble {
+      encoder.writeTag(65)
+      encoder.writeDouble(message.pointee._fDouble!)
+    }
+    if case .some = message.pointee._fBool {
+      encoder.writeTag(72)
+      encoder.writeBool(message.pointee._fBool!)
+    }
+    if case .some = message.pointee._fString {
+      encoder.writeTag(82)
+      encoder.writeString(message.pointee._fString!)
+    }
+    if case .some = message.pointee._fBytes {
+      encoder.writeTag(90)
+      encoder.writeBytes(message.pointee._fBytes!)
+    }
+    if case .some = message.pointee._size {
+      encoder.writeTag(96)
+      encoder.writeEnum(message.pointee._size!.rawValue)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._part)!) {
+      encoder.writeTag(106)
+      encoder.writeMessage(at: value)
+    }
+    for value in message.pointee.unpacked {
+      encoder.writeTag(112)
+      encoder.writeInt32(value)
+    }
+    if !message.pointee.packed.isEmpty {
+      encoder.writeTag(122)
+      encoder.writePackedSInt64(message.pointee.packed)
+    }
+    for value in message.pointee.sizes {
+      encoder.writeTag(128)
+      encoder.writeEnum(value.rawValue)
+    }
+    for value in message.pointee.names {
+      encoder.writeTag(138)
+      encoder.writeString(value)
+    }
+    encoder.writeRepeatedMessages(message.pointee.parts, tag: 146)
+    for (key, value) in message.pointee.partsByName {
+      encoder.writeTag(154)
+      encoder.writeVarint(UInt64(encoder.nextCachedSize()))
+      encoder.writeTag(10)
+      encoder.writeString(key)
+      encoder.writeTag(18)
+      encoder.writeMessage(value)
+    }
+    if case .cInt(let value)? = message.pointee.choice {
+      encoder.writeTag(160)
+      encoder.writeInt32(value)
+    }
+    if case .cText(let value)? = message.pointee.choice {
+      encoder.writeTag(170)
+      encoder.writeString(value)
+    }
+    if case .cPart(let value)? = message.pointee.choice {
+      encoder.writeTag(178)
+      encoder.writeMessage(value)
+    }
+    if case .some = message.pointee._child {
+      encoder.writeTag(186)
+      encoder.writeMessage(message.pointee._child!.value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 
   var isInitialized: Bool {

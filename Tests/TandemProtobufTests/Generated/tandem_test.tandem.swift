@@ -567,6 +567,60 @@ nonisolated extension Tandem_Test_Scalars: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if message.pointee.int32Value != 0 {
+      size += 1 + WireFormat.int32Size(message.pointee.int32Value)
+    }
+    if message.pointee.int64Value != 0 {
+      size += 1 + WireFormat.int64Size(message.pointee.int64Value)
+    }
+    if message.pointee.uint32Value != 0 {
+      size += 1 + WireFormat.uint32Size(message.pointee.uint32Value)
+    }
+    if message.pointee.uint64Value != 0 {
+      size += 1 + WireFormat.uint64Size(message.pointee.uint64Value)
+    }
+    if message.pointee.sint32Value != 0 {
+      size += 1 + WireFormat.sint32Size(message.pointee.sint32Value)
+    }
+    if message.pointee.sint64Value != 0 {
+      size += 1 + WireFormat.sint64Size(message.pointee.sint64Value)
+    }
+    if message.pointee.fixed32Value != 0 {
+      size += 1 + 4
+    }
+    if message.pointee.fixed64Value != 0 {
+      size += 1 + 8
+    }
+    if message.pointee.sfixed32Value != 0 {
+      size += 1 + 4
+    }
+    if message.pointee.sfixed64Value != 0 {
+      size += 1 + 8
+    }
+    if message.pointee.floatValue.bitPattern != 0 {
+      size += 1 + 4
+    }
+    if message.pointee.doubleValue.bitPattern != 0 {
+      size += 1 + 8
+    }
+    if message.pointee.boolValue {
+      size += 1 + 1
+    }
+    if !message.pointee.stringValue.isEmpty {
+      size += 1 + WireFormat.stringSize(message.pointee.stringValue)
+    }
+    if !message.pointee.bytesValue.isEmpty {
+      size += 1 + WireFormat.bytesSize(message.pointee.bytesValue)
+    }
+    if message.pointee.color.rawValue != 0 {
+      size += 2 + WireFormat.int32Size(message.pointee.color.rawValue)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if self.int32Value != 0 {
       encoder.writeTag(8)
@@ -633,6 +687,74 @@ nonisolated extension Tandem_Test_Scalars: TandemProtobuf.Message {
       encoder.writeEnum(self.color.rawValue)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if message.pointee.int32Value != 0 {
+      encoder.writeTag(8)
+      encoder.writeInt32(message.pointee.int32Value)
+    }
+    if message.pointee.int64Value != 0 {
+      encoder.writeTag(16)
+      encoder.writeInt64(message.pointee.int64Value)
+    }
+    if message.pointee.uint32Value != 0 {
+      encoder.writeTag(24)
+      encoder.writeUInt32(message.pointee.uint32Value)
+    }
+    if message.pointee.uint64Value != 0 {
+      encoder.writeTag(32)
+      encoder.writeUInt64(message.pointee.uint64Value)
+    }
+    if message.pointee.sint32Value != 0 {
+      encoder.writeTag(40)
+      encoder.writeSInt32(message.pointee.sint32Value)
+    }
+    if message.pointee.sint64Value != 0 {
+      encoder.writeTag(48)
+      encoder.writeSInt64(message.pointee.sint64Value)
+    }
+    if message.pointee.fixed32Value != 0 {
+      encoder.writeTag(61)
+      encoder.writeFixed32(message.pointee.fixed32Value)
+    }
+    if message.pointee.fixed64Value != 0 {
+      encoder.writeTag(65)
+      encoder.writeFixed64(message.pointee.fixed64Value)
+    }
+    if message.pointee.sfixed32Value != 0 {
+      encoder.writeTag(77)
+      encoder.writeSFixed32(message.pointee.sfixed32Value)
+    }
+    if message.pointee.sfixed64Value != 0 {
+      encoder.writeTag(81)
+      encoder.writeSFixed64(message.pointee.sfixed64Value)
+    }
+    if message.pointee.floatValue.bitPattern != 0 {
+      encoder.writeTag(93)
+      encoder.writeFloat(message.pointee.floatValue)
+    }
+    if message.pointee.doubleValue.bitPattern != 0 {
+      encoder.writeTag(97)
+      encoder.writeDouble(message.pointee.doubleValue)
+    }
+    if message.pointee.boolValue {
+      encoder.writeTag(104)
+      encoder.writeBool(message.pointee.boolValue)
+    }
+    if !message.pointee.stringValue.isEmpty {
+      encoder.writeTag(114)
+      encoder.writeString(message.pointee.stringValue)
+    }
+    if !message.pointee.bytesValue.isEmpty {
+      encoder.writeTag(122)
+      encoder.writeBytes(message.pointee.bytesValue)
+    }
+    if message.pointee.color.rawValue != 0 {
+      encoder.writeTag(128)
+      encoder.writeEnum(message.pointee.color.rawValue)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -1025,6 +1147,110 @@ nonisolated extension Tandem_Test_Repeated: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if !message.pointee.int32Values.isEmpty {
+      let slot = sizes.reserveSlot()
+      var payload = 0
+      for value in message.pointee.int32Values {
+        payload += WireFormat.int32Size(value)
+      }
+      sizes.record(payload, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(payload)
+    }
+    if !message.pointee.int64Values.isEmpty {
+      let slot = sizes.reserveSlot()
+      var payload = 0
+      for value in message.pointee.int64Values {
+        payload += WireFormat.int64Size(value)
+      }
+      sizes.record(payload, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(payload)
+    }
+    if !message.pointee.uint32Values.isEmpty {
+      let slot = sizes.reserveSlot()
+      var payload = 0
+      for value in message.pointee.uint32Values {
+        payload += WireFormat.uint32Size(value)
+      }
+      sizes.record(payload, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(payload)
+    }
+    if !message.pointee.uint64Values.isEmpty {
+      let slot = sizes.reserveSlot()
+      var payload = 0
+      for value in message.pointee.uint64Values {
+        payload += WireFormat.uint64Size(value)
+      }
+      sizes.record(payload, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(payload)
+    }
+    if !message.pointee.sint32Values.isEmpty {
+      let slot = sizes.reserveSlot()
+      var payload = 0
+      for value in message.pointee.sint32Values {
+        payload += WireFormat.sint32Size(value)
+      }
+      sizes.record(payload, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(payload)
+    }
+    if !message.pointee.sint64Values.isEmpty {
+      let slot = sizes.reserveSlot()
+      var payload = 0
+      for value in message.pointee.sint64Values {
+        payload += WireFormat.sint64Size(value)
+      }
+      sizes.record(payload, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(payload)
+    }
+    if !message.pointee.fixed32Values.isEmpty {
+      size += 1 + WireFormat.lengthDelimitedSize(message.pointee.fixed32Values.count * 4)
+    }
+    if !message.pointee.fixed64Values.isEmpty {
+      size += 1 + WireFormat.lengthDelimitedSize(message.pointee.fixed64Values.count * 8)
+    }
+    if !message.pointee.sfixed32Values.isEmpty {
+      size += 1 + WireFormat.lengthDelimitedSize(message.pointee.sfixed32Values.count * 4)
+    }
+    if !message.pointee.sfixed64Values.isEmpty {
+      size += 1 + WireFormat.lengthDelimitedSize(message.pointee.sfixed64Values.count * 8)
+    }
+    if !message.pointee.floatValues.isEmpty {
+      size += 1 + WireFormat.lengthDelimitedSize(message.pointee.floatValues.count * 4)
+    }
+    if !message.pointee.doubleValues.isEmpty {
+      size += 1 + WireFormat.lengthDelimitedSize(message.pointee.doubleValues.count * 8)
+    }
+    if !message.pointee.boolValues.isEmpty {
+      size += 1 + WireFormat.lengthDelimitedSize(message.pointee.boolValues.count * 1)
+    }
+    for value in message.pointee.stringValues {
+      size += 1 + WireFormat.stringSize(value)
+    }
+    for value in message.pointee.bytesValues {
+      size += 1 + WireFormat.bytesSize(value)
+    }
+    if !message.pointee.colors.isEmpty {
+      let slot = sizes.reserveSlot()
+      var payload = 0
+      for value in message.pointee.colors {
+        payload += WireFormat.int32Size(value.rawValue)
+      }
+      sizes.record(payload, in: slot)
+      size += 2 + WireFormat.lengthDelimitedSize(payload)
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.messages, tagSize: 2)
+    for value in message.pointee.unpackedInt32Values {
+      size += 2 + WireFormat.int32Size(value)
+    }
+    for value in message.pointee.unpackedColors {
+      size += 2 + WireFormat.int32Size(value.rawValue)
+    }
+    size += message.pointee.unpackedDoubleValues.count * 10
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if !self.int32Values.isEmpty {
       encoder.writeTag(10)
@@ -1104,6 +1330,87 @@ nonisolated extension Tandem_Test_Repeated: TandemProtobuf.Message {
       encoder.writeDouble(value)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if !message.pointee.int32Values.isEmpty {
+      encoder.writeTag(10)
+      encoder.writePackedInt32(message.pointee.int32Values)
+    }
+    if !message.pointee.int64Values.isEmpty {
+      encoder.writeTag(18)
+      encoder.writePackedInt64(message.pointee.int64Values)
+    }
+    if !message.pointee.uint32Values.isEmpty {
+      encoder.writeTag(26)
+      encoder.writePackedUInt32(message.pointee.uint32Values)
+    }
+    if !message.pointee.uint64Values.isEmpty {
+      encoder.writeTag(34)
+      encoder.writePackedUInt64(message.pointee.uint64Values)
+    }
+    if !message.pointee.sint32Values.isEmpty {
+      encoder.writeTag(42)
+      encoder.writePackedSInt32(message.pointee.sint32Values)
+    }
+    if !message.pointee.sint64Values.isEmpty {
+      encoder.writeTag(50)
+      encoder.writePackedSInt64(message.pointee.sint64Values)
+    }
+    if !message.pointee.fixed32Values.isEmpty {
+      encoder.writeTag(58)
+      encoder.writePackedFixed32(message.pointee.fixed32Values)
+    }
+    if !message.pointee.fixed64Values.isEmpty {
+      encoder.writeTag(66)
+      encoder.writePackedFixed64(message.pointee.fixed64Values)
+    }
+    if !message.pointee.sfixed32Values.isEmpty {
+      encoder.writeTag(74)
+      encoder.writePackedSFixed32(message.pointee.sfixed32Values)
+    }
+    if !message.pointee.sfixed64Values.isEmpty {
+      encoder.writeTag(82)
+      encoder.writePackedSFixed64(message.pointee.sfixed64Values)
+    }
+    if !message.pointee.floatValues.isEmpty {
+      encoder.writeTag(90)
+      encoder.writePackedFloat(message.pointee.floatValues)
+    }
+    if !message.pointee.doubleValues.isEmpty {
+      encoder.writeTag(98)
+      encoder.writePackedDouble(message.pointee.doubleValues)
+    }
+    if !message.pointee.boolValues.isEmpty {
+      encoder.writeTag(106)
+      encoder.writePackedBool(message.pointee.boolValues)
+    }
+    for value in message.pointee.stringValues {
+      encoder.writeTag(114)
+      encoder.writeString(value)
+    }
+    for value in message.pointee.bytesValues {
+      encoder.writeTag(122)
+      encoder.writeBytes(value)
+    }
+    if !message.pointee.colors.isEmpty {
+      encoder.writeTag(130)
+      encoder.writePackedEnum(message.pointee.colors)
+    }
+    encoder.writeRepeatedMessages(message.pointee.messages, tag: 138)
+    for value in message.pointee.unpackedInt32Values {
+      encoder.writeTag(144)
+      encoder.writeInt32(value)
+    }
+    for value in message.pointee.unpackedColors {
+      encoder.writeTag(152)
+      encoder.writeEnum(value.rawValue)
+    }
+    for value in message.pointee.unpackedDoubleValues {
+      encoder.writeTag(161)
+      encoder.writeDouble(value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -1808,6 +2115,84 @@ nonisolated extension Tandem_Test_Maps: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    for (key, value) in message.pointee.stringToInt32 {
+      let slot = sizes.reserveSlot()
+      let entrySize = 1 + WireFormat.stringSize(key) + 1 + WireFormat.int32Size(value)
+      sizes.record(entrySize, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(entrySize)
+    }
+    for (key, value) in message.pointee.int32ToString {
+      let slot = sizes.reserveSlot()
+      let entrySize = 1 + WireFormat.int32Size(key) + 1 + WireFormat.stringSize(value)
+      sizes.record(entrySize, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(entrySize)
+    }
+    for (key, value) in message.pointee.int64ToMessage {
+      let slot = sizes.reserveSlot()
+      let entrySize = 1 + WireFormat.int64Size(key) + 1 + sizes.lengthDelimitedSize(of: value)
+      sizes.record(entrySize, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(entrySize)
+    }
+    for (_, value) in message.pointee.boolToBytes {
+      let slot = sizes.reserveSlot()
+      let entrySize = 1 + 1 + 1 + WireFormat.bytesSize(value)
+      sizes.record(entrySize, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(entrySize)
+    }
+    for (key, value) in message.pointee.uint32ToColor {
+      let slot = sizes.reserveSlot()
+      let entrySize = 1 + WireFormat.uint32Size(key) + 1 + WireFormat.int32Size(value.rawValue)
+      sizes.record(entrySize, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(entrySize)
+    }
+    for (key, _) in message.pointee.sint64ToDouble {
+      let slot = sizes.reserveSlot()
+      let entrySize = 1 + WireFormat.sint64Size(key) + 1 + 8
+      sizes.record(entrySize, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(entrySize)
+    }
+    for _ in message.pointee.fixed32ToFloat {
+      let slot = sizes.reserveSlot()
+      let entrySize = 1 + 4 + 1 + 4
+      sizes.record(entrySize, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(entrySize)
+    }
+    for (_, value) in message.pointee.sfixed64ToInt64 {
+      let slot = sizes.reserveSlot()
+      let entrySize = 1 + 8 + 1 + WireFormat.int64Size(value)
+      sizes.record(entrySize, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(entrySize)
+    }
+    for (key, value) in message.pointee.uint64ToUint64 {
+      let slot = sizes.reserveSlot()
+      let entrySize = 1 + WireFormat.uint64Size(key) + 1 + WireFormat.uint64Size(value)
+      sizes.record(entrySize, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(entrySize)
+    }
+    for (key, _) in message.pointee.sint32ToSfixed32 {
+      let slot = sizes.reserveSlot()
+      let entrySize = 1 + WireFormat.sint32Size(key) + 1 + 4
+      sizes.record(entrySize, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(entrySize)
+    }
+    for _ in message.pointee.fixed64ToFixed64 {
+      let slot = sizes.reserveSlot()
+      let entrySize = 1 + 8 + 1 + 8
+      sizes.record(entrySize, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(entrySize)
+    }
+    for _ in message.pointee.sfixed32ToBool {
+      let slot = sizes.reserveSlot()
+      let entrySize = 1 + 4 + 1 + 1
+      sizes.record(entrySize, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(entrySize)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     for (key, value) in self.stringToInt32 {
       encoder.writeTag(10)
@@ -1906,6 +2291,106 @@ nonisolated extension Tandem_Test_Maps: TandemProtobuf.Message {
       encoder.writeBool(value)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    for (key, value) in message.pointee.stringToInt32 {
+      encoder.writeTag(10)
+      encoder.writeVarint(UInt64(encoder.nextCachedSize()))
+      encoder.writeTag(10)
+      encoder.writeString(key)
+      encoder.writeTag(16)
+      encoder.writeInt32(value)
+    }
+    for (key, value) in message.pointee.int32ToString {
+      encoder.writeTag(18)
+      encoder.writeVarint(UInt64(encoder.nextCachedSize()))
+      encoder.writeTag(8)
+      encoder.writeInt32(key)
+      encoder.writeTag(18)
+      encoder.writeString(value)
+    }
+    for (key, value) in message.pointee.int64ToMessage {
+      encoder.writeTag(26)
+      encoder.writeVarint(UInt64(encoder.nextCachedSize()))
+      encoder.writeTag(8)
+      encoder.writeInt64(key)
+      encoder.writeTag(18)
+      encoder.writeMessage(value)
+    }
+    for (key, value) in message.pointee.boolToBytes {
+      encoder.writeTag(34)
+      encoder.writeVarint(UInt64(encoder.nextCachedSize()))
+      encoder.writeTag(8)
+      encoder.writeBool(key)
+      encoder.writeTag(18)
+      encoder.writeBytes(value)
+    }
+    for (key, value) in message.pointee.uint32ToColor {
+      encoder.writeTag(42)
+      encoder.writeVarint(UInt64(encoder.nextCachedSize()))
+      encoder.writeTag(8)
+      encoder.writeUInt32(key)
+      encoder.writeTag(16)
+      encoder.writeEnum(value.rawValue)
+    }
+    for (key, value) in message.pointee.sint64ToDouble {
+      encoder.writeTag(50)
+      encoder.writeVarint(UInt64(encoder.nextCachedSize()))
+      encoder.writeTag(8)
+      encoder.writeSInt64(key)
+      encoder.writeTag(17)
+      encoder.writeDouble(value)
+    }
+    for (key, value) in message.pointee.fixed32ToFloat {
+      encoder.writeTag(58)
+      encoder.writeVarint(UInt64(encoder.nextCachedSize()))
+      encoder.writeTag(13)
+      encoder.writeFixed32(key)
+      encoder.writeTag(21)
+      encoder.writeFloat(value)
+    }
+    for (key, value) in message.pointee.sfixed64ToInt64 {
+      encoder.writeTag(66)
+      encoder.writeVarint(UInt64(encoder.nextCachedSize()))
+      encoder.writeTag(9)
+      encoder.writeSFixed64(key)
+      encoder.writeTag(16)
+      encoder.writeInt64(value)
+    }
+    for (key, value) in message.pointee.uint64ToUint64 {
+      encoder.writeTag(74)
+      encoder.writeVarint(UInt64(encoder.nextCachedSize()))
+      encoder.writeTag(8)
+      encoder.writeUInt64(key)
+      encoder.writeTag(16)
+      encoder.writeUInt64(value)
+    }
+    for (key, value) in message.pointee.sint32ToSfixed32 {
+      encoder.writeTag(82)
+      encoder.writeVarint(UInt64(encoder.nextCachedSize()))
+      encoder.writeTag(8)
+      encoder.writeSInt32(key)
+      encoder.writeTag(21)
+      encoder.writeSFixed32(value)
+    }
+    for (key, value) in message.pointee.fixed64ToFixed64 {
+      encoder.writeTag(90)
+      encoder.writeVarint(UInt64(encoder.nextCachedSize()))
+      encoder.writeTag(9)
+      encoder.writeFixed64(key)
+      encoder.writeTag(17)
+      encoder.writeFixed64(value)
+    }
+    for (key, value) in message.pointee.sfixed32ToBool {
+      encoder.writeTag(98)
+      encoder.writeVarint(UInt64(encoder.nextCachedSize()))
+      encoder.writeTag(13)
+      encoder.writeSFixed32(key)
+      encoder.writeTag(16)
+      encoder.writeBool(value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -2241,6 +2726,30 @@ nonisolated extension Tandem_Test_Optionals: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._int32Value {
+      size += 1 + WireFormat.int32Size(message.pointee._int32Value!)
+    }
+    if case .some = message.pointee._stringValue {
+      size += 1 + WireFormat.stringSize(message.pointee._stringValue!)
+    }
+    if case .some = message.pointee._color {
+      size += 1 + WireFormat.int32Size(message.pointee._color!.rawValue)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._message)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if case .some = message.pointee._doubleValue {
+      size += 1 + 8
+    }
+    if case .some = message.pointee._bytesValue {
+      size += 1 + WireFormat.bytesSize(message.pointee._bytesValue!)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if case .some = self._int32Value {
       encoder.writeTag(8)
@@ -2267,6 +2776,34 @@ nonisolated extension Tandem_Test_Optionals: TandemProtobuf.Message {
       encoder.writeBytes(self._bytesValue!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._int32Value {
+      encoder.writeTag(8)
+      encoder.writeInt32(message.pointee._int32Value!)
+    }
+    if case .some = message.pointee._stringValue {
+      encoder.writeTag(18)
+      encoder.writeString(message.pointee._stringValue!)
+    }
+    if case .some = message.pointee._color {
+      encoder.writeTag(24)
+      encoder.writeEnum(message.pointee._color!.rawValue)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._message)!) {
+      encoder.writeTag(34)
+      encoder.writeMessage(at: value)
+    }
+    if case .some = message.pointee._doubleValue {
+      encoder.writeTag(41)
+      encoder.writeDouble(message.pointee._doubleValue!)
+    }
+    if case .some = message.pointee._bytesValue {
+      encoder.writeTag(50)
+      encoder.writeBytes(message.pointee._bytesValue!)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -2414,6 +2951,33 @@ nonisolated extension Tandem_Test_Oneofs: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .number(let value)? = message.pointee.kind {
+      size += 1 + WireFormat.int32Size(value)
+    }
+    if case .text(let value)? = message.pointee.kind {
+      size += 1 + WireFormat.stringSize(value)
+    }
+    if case .message(let value)? = message.pointee.kind {
+      size += 1 + sizes.lengthDelimitedSize(of: value)
+    }
+    if case .color(let value)? = message.pointee.kind {
+      size += 1 + WireFormat.int32Size(value.rawValue)
+    }
+    if case .data(let value)? = message.pointee.kind {
+      size += 1 + WireFormat.bytesSize(value)
+    }
+    if !message.pointee.after.isEmpty {
+      size += 1 + WireFormat.stringSize(message.pointee.after)
+    }
+    if case .real? = message.pointee.kind {
+      size += 1 + 8
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if case .number(let value)? = self.kind {
       encoder.writeTag(8)
@@ -2444,6 +3008,38 @@ nonisolated extension Tandem_Test_Oneofs: TandemProtobuf.Message {
       encoder.writeDouble(value)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .number(let value)? = message.pointee.kind {
+      encoder.writeTag(8)
+      encoder.writeInt32(value)
+    }
+    if case .text(let value)? = message.pointee.kind {
+      encoder.writeTag(18)
+      encoder.writeString(value)
+    }
+    if case .message(let value)? = message.pointee.kind {
+      encoder.writeTag(26)
+      encoder.writeMessage(value)
+    }
+    if case .color(let value)? = message.pointee.kind {
+      encoder.writeTag(32)
+      encoder.writeEnum(value.rawValue)
+    }
+    if case .data(let value)? = message.pointee.kind {
+      encoder.writeTag(42)
+      encoder.writeBytes(value)
+    }
+    if !message.pointee.after.isEmpty {
+      encoder.writeTag(50)
+      encoder.writeString(message.pointee.after)
+    }
+    if case .real(let value)? = message.pointee.kind {
+      encoder.writeTag(57)
+      encoder.writeDouble(value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -2638,6 +3234,31 @@ nonisolated extension Tandem_Test_Recursive: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if message.pointee.depth != 0 {
+      size += 1 + WireFormat.int32Size(message.pointee.depth)
+    }
+    if case .some = message.pointee._child {
+      size += 1 + sizes.lengthDelimitedSize(of: message.pointee._child!.value)
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.children, tagSize: 1)
+    if case .left(let value)? = message.pointee.node {
+      size += 1 + sizes.lengthDelimitedSize(of: value)
+    }
+    if case .leaf(let value)? = message.pointee.node {
+      size += 1 + WireFormat.int32Size(value)
+    }
+    for (key, value) in message.pointee.named {
+      let slot = sizes.reserveSlot()
+      let entrySize = 1 + WireFormat.stringSize(key) + 1 + sizes.lengthDelimitedSize(of: value)
+      sizes.record(entrySize, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(entrySize)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if self.depth != 0 {
       encoder.writeTag(8)
@@ -2665,6 +3286,35 @@ nonisolated extension Tandem_Test_Recursive: TandemProtobuf.Message {
       encoder.writeMessage(value)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if message.pointee.depth != 0 {
+      encoder.writeTag(8)
+      encoder.writeInt32(message.pointee.depth)
+    }
+    if case .some = message.pointee._child {
+      encoder.writeTag(18)
+      encoder.writeMessage(message.pointee._child!.value)
+    }
+    encoder.writeRepeatedMessages(message.pointee.children, tag: 26)
+    if case .left(let value)? = message.pointee.node {
+      encoder.writeTag(34)
+      encoder.writeMessage(value)
+    }
+    if case .leaf(let value)? = message.pointee.node {
+      encoder.writeTag(40)
+      encoder.writeInt32(value)
+    }
+    for (key, value) in message.pointee.named {
+      encoder.writeTag(50)
+      encoder.writeVarint(UInt64(encoder.nextCachedSize()))
+      encoder.writeTag(10)
+      encoder.writeString(key)
+      encoder.writeTag(18)
+      encoder.writeMessage(value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -2823,6 +3473,18 @@ nonisolated extension Tandem_Test_Ping: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._pong {
+      size += 1 + sizes.lengthDelimitedSize(of: message.pointee._pong!.value)
+    }
+    if message.pointee.value != 0 {
+      size += 1 + WireFormat.int32Size(message.pointee.value)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if case .some = self._pong {
       encoder.writeTag(10)
@@ -2833,6 +3495,18 @@ nonisolated extension Tandem_Test_Ping: TandemProtobuf.Message {
       encoder.writeInt32(self.value)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._pong {
+      encoder.writeTag(10)
+      encoder.writeMessage(message.pointee._pong!.value)
+    }
+    if message.pointee.value != 0 {
+      encoder.writeTag(16)
+      encoder.writeInt32(message.pointee.value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -2903,12 +3577,29 @@ nonisolated extension Tandem_Test_Pong: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._ping {
+      size += 1 + sizes.lengthDelimitedSize(of: message.pointee._ping!.value)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if case .some = self._ping {
       encoder.writeTag(10)
       encoder.writeMessage(self._ping!.value)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._ping {
+      encoder.writeTag(10)
+      encoder.writeMessage(message.pointee._ping!.value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -3002,6 +3693,33 @@ nonisolated extension Tandem_Test_Everything: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._scalars)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._repeated)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._maps)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._optionals)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._oneofs)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._recursive)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._ping)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if case .some = self._scalars {
       encoder.writeTag(10)
@@ -3032,6 +3750,38 @@ nonisolated extension Tandem_Test_Everything: TandemProtobuf.Message {
       encoder.writeMessage(self._ping!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._scalars)!) {
+      encoder.writeTag(10)
+      encoder.writeMessage(at: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._repeated)!) {
+      encoder.writeTag(18)
+      encoder.writeMessage(at: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._maps)!) {
+      encoder.writeTag(26)
+      encoder.writeMessage(at: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._optionals)!) {
+      encoder.writeTag(34)
+      encoder.writeMessage(at: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._oneofs)!) {
+      encoder.writeTag(42)
+      encoder.writeMessage(at: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._recursive)!) {
+      encoder.writeTag(50)
+      encoder.writeMessage(at: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._ping)!) {
+      encoder.writeTag(58)
+      encoder.writeMessage(at: value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 

@@ -640,6 +640,77 @@ nonisolated extension Struct_Protocol_Message: TandemProtobuf.ExtensibleMessage 
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._foo {
+      size += 1 + WireFormat.int32Size(message.pointee._foo!)
+    }
+    if case .some = message.pointee._hasFoo_p {
+      size += 1 + WireFormat.int32Size(message.pointee._hasFoo_p!)
+    }
+    if case .some = message.pointee._clearFoo_p {
+      size += 1 + WireFormat.int32Size(message.pointee._clearFoo_p!)
+    }
+    if case .some = message.pointee._fooBar {
+      size += 1 + WireFormat.int32Size(message.pointee._fooBar!)
+    }
+    if case .some = message.pointee._fooBar_5 {
+      size += 1 + WireFormat.int32Size(message.pointee._fooBar_5!)
+    }
+    if case .some = message.pointee._unknownFields_p {
+      size += 1 + WireFormat.stringSize(message.pointee._unknownFields_p!)
+    }
+    if case .some = message.pointee._isInitialized_p {
+      size += 1 + WireFormat.stringSize(message.pointee._isInitialized_p!)
+    }
+    if case .some = message.pointee._hashValue_p {
+      size += 1 + WireFormat.stringSize(message.pointee._hashValue_p!)
+    }
+    if case .some = message.pointee._description_p {
+      size += 1 + WireFormat.stringSize(message.pointee._description_p!)
+    }
+    if case .some = message.pointee._extensionFields_p {
+      size += 1 + WireFormat.stringSize(message.pointee._extensionFields_p!)
+    }
+    if case .some = message.pointee._foo_11 {
+      size += 1 + WireFormat.int32Size(message.pointee._foo_11!)
+    }
+    if case .some = message.pointee._type {
+      size += 1 + WireFormat.int32Size(message.pointee._type!.rawValue)
+    }
+    if case .some = message.pointee._enum {
+      size += 1 + WireFormat.int32Size(message.pointee._enum!.rawValue)
+    }
+    if case .`case`(let value)? = message.pointee.`switch` {
+      size += 1 + WireFormat.int32Size(value)
+    }
+    if case .`default`(let value)? = message.pointee.`switch` {
+      size += 1 + WireFormat.stringSize(value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._self_p)!) {
+      size += 2 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.string, tagSize: 2)
+    for (key, value) in message.pointee.data {
+      let slot = sizes.reserveSlot()
+      let entrySize = 1 + WireFormat.stringSize(key) + 1 + sizes.lengthDelimitedSize(of: value)
+      sizes.record(entrySize, in: slot)
+      size += 2 + WireFormat.lengthDelimitedSize(entrySize)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._unknown)!) {
+      size += 2 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._error)!) {
+      size += 2 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if case .some = message.pointee._required {
+      size += 2 + WireFormat.int32Size(message.pointee._required!)
+    }
+    size += message.pointee.extensionFields.encodedSize(100..<200, into: &sizes)
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if case .some = self._foo {
       encoder.writeTag(8)
@@ -728,6 +799,96 @@ nonisolated extension Struct_Protocol_Message: TandemProtobuf.ExtensibleMessage 
     }
     self.extensionFields.encode(100..<200, to: &encoder)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._foo {
+      encoder.writeTag(8)
+      encoder.writeInt32(message.pointee._foo!)
+    }
+    if case .some = message.pointee._hasFoo_p {
+      encoder.writeTag(16)
+      encoder.writeInt32(message.pointee._hasFoo_p!)
+    }
+    if case .some = message.pointee._clearFoo_p {
+      encoder.writeTag(24)
+      encoder.writeInt32(message.pointee._clearFoo_p!)
+    }
+    if case .some = message.pointee._fooBar {
+      encoder.writeTag(32)
+      encoder.writeInt32(message.pointee._fooBar!)
+    }
+    if case .some = message.pointee._fooBar_5 {
+      encoder.writeTag(40)
+      encoder.writeInt32(message.pointee._fooBar_5!)
+    }
+    if case .some = message.pointee._unknownFields_p {
+      encoder.writeTag(50)
+      encoder.writeString(message.pointee._unknownFields_p!)
+    }
+    if case .some = message.pointee._isInitialized_p {
+      encoder.writeTag(58)
+      encoder.writeString(message.pointee._isInitialized_p!)
+    }
+    if case .some = message.pointee._hashValue_p {
+      encoder.writeTag(66)
+      encoder.writeString(message.pointee._hashValue_p!)
+    }
+    if case .some = message.pointee._description_p {
+      encoder.writeTag(74)
+      encoder.writeString(message.pointee._description_p!)
+    }
+    if case .some = message.pointee._extensionFields_p {
+      encoder.writeTag(82)
+      encoder.writeString(message.pointee._extensionFields_p!)
+    }
+    if case .some = message.pointee._foo_11 {
+      encoder.writeTag(88)
+      encoder.writeInt32(message.pointee._foo_11!)
+    }
+    if case .some = message.pointee._type {
+      encoder.writeTag(96)
+      encoder.writeEnum(message.pointee._type!.rawValue)
+    }
+    if case .some = message.pointee._enum {
+      encoder.writeTag(104)
+      encoder.writeEnum(message.pointee._enum!.rawValue)
+    }
+    if case .`case`(let value)? = message.pointee.`switch` {
+      encoder.writeTag(112)
+      encoder.writeInt32(value)
+    }
+    if case .`default`(let value)? = message.pointee.`switch` {
+      encoder.writeTag(122)
+      encoder.writeString(value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._self_p)!) {
+      encoder.writeTag(130)
+      encoder.writeMessage(at: value)
+    }
+    encoder.writeRepeatedMessages(message.pointee.string, tag: 138)
+    for (key, value) in message.pointee.data {
+      encoder.writeTag(146)
+      encoder.writeVarint(UInt64(encoder.nextCachedSize()))
+      encoder.writeTag(10)
+      encoder.writeString(key)
+      encoder.writeTag(18)
+      encoder.writeMessage(value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._unknown)!) {
+      encoder.writeTag(154)
+      encoder.writeMessage(at: value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._error)!) {
+      encoder.writeTag(162)
+      encoder.writeMessage(at: value)
+    }
+    if case .some = message.pointee._required {
+      encoder.writeTag(168)
+      encoder.writeInt32(message.pointee._required!)
+    }
+    message.pointee.extensionFields.encode(100..<200, to: &encoder)
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 
   var isInitialized: Bool {
@@ -1061,6 +1222,21 @@ nonisolated extension Struct_Protocol_Self: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._self_p {
+      size += 1 + WireFormat.int32Size(message.pointee._self_p!)
+    }
+    if case .some = message.pointee._type {
+      size += 1 + WireFormat.int32Size(message.pointee._type!)
+    }
+    if case .some = message.pointee._protocol {
+      size += 1 + WireFormat.int32Size(message.pointee._protocol!)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if case .some = self._self_p {
       encoder.writeTag(8)
@@ -1075,6 +1251,22 @@ nonisolated extension Struct_Protocol_Self: TandemProtobuf.Message {
       encoder.writeInt32(self._protocol!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._self_p {
+      encoder.writeTag(8)
+      encoder.writeInt32(message.pointee._self_p!)
+    }
+    if case .some = message.pointee._type {
+      encoder.writeTag(16)
+      encoder.writeInt32(message.pointee._type!)
+    }
+    if case .some = message.pointee._protocol {
+      encoder.writeTag(24)
+      encoder.writeInt32(message.pointee._protocol!)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -1151,12 +1343,29 @@ nonisolated extension Struct_Protocol_String: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._value {
+      size += 1 + WireFormat.stringSize(message.pointee._value!)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if case .some = self._value {
       encoder.writeTag(10)
       encoder.writeString(self._value!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._value {
+      encoder.writeTag(10)
+      encoder.writeString(message.pointee._value!)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -1211,12 +1420,29 @@ nonisolated extension Struct_Protocol_Data: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._bytes {
+      size += 1 + WireFormat.bytesSize(message.pointee._bytes!)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if case .some = self._bytes {
       encoder.writeTag(10)
       encoder.writeBytes(self._bytes!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._bytes {
+      encoder.writeTag(10)
+      encoder.writeBytes(message.pointee._bytes!)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -1271,12 +1497,29 @@ nonisolated extension Struct_Protocol_UnknownFields: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._count {
+      size += 1 + WireFormat.int32Size(message.pointee._count!)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if case .some = self._count {
       encoder.writeTag(8)
       encoder.writeInt32(self._count!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._count {
+      encoder.writeTag(8)
+      encoder.writeInt32(message.pointee._count!)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -1331,12 +1574,29 @@ nonisolated extension Struct_Protocol_Error: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._message {
+      size += 1 + WireFormat.stringSize(message.pointee._message!)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if case .some = self._message {
       encoder.writeTag(10)
       encoder.writeString(self._message!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._message {
+      encoder.writeTag(10)
+      encoder.writeString(message.pointee._message!)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -1391,12 +1651,29 @@ nonisolated extension Struct_Protocol_Int: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._value {
+      size += 1 + WireFormat.int64Size(message.pointee._value!)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if case .some = self._value {
       encoder.writeTag(8)
       encoder.writeInt64(self._value!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._value {
+      encoder.writeTag(8)
+      encoder.writeInt64(message.pointee._value!)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -1451,12 +1728,29 @@ nonisolated extension Struct_Protocol_Optional: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._none {
+      size += 1 + WireFormat.int32Size(message.pointee._none!)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if case .some = self._none {
       encoder.writeTag(8)
       encoder.writeInt32(self._none!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._none {
+      encoder.writeTag(8)
+      encoder.writeInt32(message.pointee._none!)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -1511,12 +1805,29 @@ nonisolated extension Struct_Protocol_protocol: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._class {
+      size += 1 + WireFormat.int32Size(message.pointee._class!)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if case .some = self._class {
       encoder.writeTag(8)
       encoder.writeInt32(self._class!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._class {
+      encoder.writeTag(8)
+      encoder.writeInt32(message.pointee._class!)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 

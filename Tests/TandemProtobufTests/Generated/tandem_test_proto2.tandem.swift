@@ -535,6 +535,66 @@ nonisolated extension Tandem_Test2_Defaults: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._int32Value {
+      size += 1 + WireFormat.int32Size(message.pointee._int32Value!)
+    }
+    if case .some = message.pointee._int64Value {
+      size += 1 + WireFormat.int64Size(message.pointee._int64Value!)
+    }
+    if case .some = message.pointee._uint32Value {
+      size += 1 + WireFormat.uint32Size(message.pointee._uint32Value!)
+    }
+    if case .some = message.pointee._uint64Value {
+      size += 1 + WireFormat.uint64Size(message.pointee._uint64Value!)
+    }
+    if case .some = message.pointee._sint32Value {
+      size += 1 + WireFormat.sint32Size(message.pointee._sint32Value!)
+    }
+    if case .some = message.pointee._sint64Value {
+      size += 1 + WireFormat.sint64Size(message.pointee._sint64Value!)
+    }
+    if case .some = message.pointee._fixed32Value {
+      size += 1 + 4
+    }
+    if case .some = message.pointee._fixed64Value {
+      size += 1 + 8
+    }
+    if case .some = message.pointee._sfixed32Value {
+      size += 1 + 4
+    }
+    if case .some = message.pointee._sfixed64Value {
+      size += 1 + 8
+    }
+    if case .some = message.pointee._floatValue {
+      size += 1 + 4
+    }
+    if case .some = message.pointee._doubleValue {
+      size += 1 + 8
+    }
+    if case .some = message.pointee._nanValue {
+      size += 1 + 8
+    }
+    if case .some = message.pointee._boolValue {
+      size += 1 + 1
+    }
+    if case .some = message.pointee._stringValue {
+      size += 1 + WireFormat.stringSize(message.pointee._stringValue!)
+    }
+    if case .some = message.pointee._bytesValue {
+      size += 2 + WireFormat.bytesSize(message.pointee._bytesValue!)
+    }
+    if case .some = message.pointee._size {
+      size += 2 + WireFormat.int32Size(message.pointee._size!.rawValue)
+    }
+    if case .some = message.pointee._infFloat {
+      size += 2 + 4
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if case .some = self._int32Value {
       encoder.writeTag(8)
@@ -609,6 +669,82 @@ nonisolated extension Tandem_Test2_Defaults: TandemProtobuf.Message {
       encoder.writeFloat(self._infFloat!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._int32Value {
+      encoder.writeTag(8)
+      encoder.writeInt32(message.pointee._int32Value!)
+    }
+    if case .some = message.pointee._int64Value {
+      encoder.writeTag(16)
+      encoder.writeInt64(message.pointee._int64Value!)
+    }
+    if case .some = message.pointee._uint32Value {
+      encoder.writeTag(24)
+      encoder.writeUInt32(message.pointee._uint32Value!)
+    }
+    if case .some = message.pointee._uint64Value {
+      encoder.writeTag(32)
+      encoder.writeUInt64(message.pointee._uint64Value!)
+    }
+    if case .some = message.pointee._sint32Value {
+      encoder.writeTag(40)
+      encoder.writeSInt32(message.pointee._sint32Value!)
+    }
+    if case .some = message.pointee._sint64Value {
+      encoder.writeTag(48)
+      encoder.writeSInt64(message.pointee._sint64Value!)
+    }
+    if case .some = message.pointee._fixed32Value {
+      encoder.writeTag(61)
+      encoder.writeFixed32(message.pointee._fixed32Value!)
+    }
+    if case .some = message.pointee._fixed64Value {
+      encoder.writeTag(65)
+      encoder.writeFixed64(message.pointee._fixed64Value!)
+    }
+    if case .some = message.pointee._sfixed32Value {
+      encoder.writeTag(77)
+      encoder.writeSFixed32(message.pointee._sfixed32Value!)
+    }
+    if case .some = message.pointee._sfixed64Value {
+      encoder.writeTag(81)
+      encoder.writeSFixed64(message.pointee._sfixed64Value!)
+    }
+    if case .some = message.pointee._floatValue {
+      encoder.writeTag(93)
+      encoder.writeFloat(message.pointee._floatValue!)
+    }
+    if case .some = message.pointee._doubleValue {
+      encoder.writeTag(97)
+      encoder.writeDouble(message.pointee._doubleValue!)
+    }
+    if case .some = message.pointee._nanValue {
+      encoder.writeTag(105)
+      encoder.writeDouble(message.pointee._nanValue!)
+    }
+    if case .some = message.pointee._boolValue {
+      encoder.writeTag(112)
+      encoder.writeBool(message.pointee._boolValue!)
+    }
+    if case .some = message.pointee._stringValue {
+      encoder.writeTag(122)
+      encoder.writeString(message.pointee._stringValue!)
+    }
+    if case .some = message.pointee._bytesValue {
+      encoder.writeTag(130)
+      encoder.writeBytes(message.pointee._bytesValue!)
+    }
+    if case .some = message.pointee._size {
+      encoder.writeTag(136)
+      encoder.writeEnum(message.pointee._size!.rawValue)
+    }
+    if case .some = message.pointee._infFloat {
+      encoder.writeTag(149)
+      encoder.writeFloat(message.pointee._infFloat!)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -1025,6 +1161,73 @@ nonisolated extension Tandem_Test2_Proto2: TandemProtobuf.ExtensibleMessage {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._id {
+      size += 1 + WireFormat.int32Size(message.pointee._id!)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._defaults)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    for value in message.pointee.unpacked {
+      size += 1 + WireFormat.int32Size(value)
+    }
+    if !message.pointee.packed.isEmpty {
+      let slot = sizes.reserveSlot()
+      var payload = 0
+      for value in message.pointee.packed {
+        payload += WireFormat.int32Size(value)
+      }
+      sizes.record(payload, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(payload)
+    }
+    for value in message.pointee.sizes {
+      size += 1 + WireFormat.int32Size(value.rawValue)
+    }
+    if !message.pointee.packedSizes.isEmpty {
+      let slot = sizes.reserveSlot()
+      var payload = 0
+      for value in message.pointee.packedSizes {
+        payload += WireFormat.int32Size(value.rawValue)
+      }
+      sizes.record(payload, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(payload)
+    }
+    if case .some = message.pointee._data {
+      size += 1 + 1 + sizes.groupSize(of: message.pointee._data!)
+    }
+    for value in message.pointee.item {
+      size += 1 + 1 + sizes.groupSize(of: value)
+    }
+    for (key, value) in message.pointee.counts {
+      let slot = sizes.reserveSlot()
+      let entrySize = 1 + WireFormat.stringSize(key) + 1 + WireFormat.int32Size(value)
+      sizes.record(entrySize, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(entrySize)
+    }
+    if case .choiceInt(let value)? = message.pointee.choice {
+      size += 1 + WireFormat.int32Size(value)
+    }
+    if case .choiceString(let value)? = message.pointee.choice {
+      size += 1 + WireFormat.stringSize(value)
+    }
+    if case .some = message.pointee._size {
+      size += 1 + WireFormat.int32Size(message.pointee._size!.rawValue)
+    }
+    if case .some = message.pointee._child {
+      size += 2 + sizes.lengthDelimitedSize(of: message.pointee._child!.value)
+    }
+    for (key, value) in message.pointee.levels {
+      let slot = sizes.reserveSlot()
+      let entrySize = 1 + WireFormat.int32Size(key) + 1 + WireFormat.int32Size(value.rawValue)
+      sizes.record(entrySize, in: slot)
+      size += 2 + WireFormat.lengthDelimitedSize(entrySize)
+    }
+    size += message.pointee.extensionFields.encodedSize(100..<201, into: &sizes)
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if case .some = self._id {
       encoder.writeTag(8)
@@ -1092,6 +1295,75 @@ nonisolated extension Tandem_Test2_Proto2: TandemProtobuf.ExtensibleMessage {
     }
     self.extensionFields.encode(100..<201, to: &encoder)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._id {
+      encoder.writeTag(8)
+      encoder.writeInt32(message.pointee._id!)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._defaults)!) {
+      encoder.writeTag(18)
+      encoder.writeMessage(at: value)
+    }
+    for value in message.pointee.unpacked {
+      encoder.writeTag(24)
+      encoder.writeInt32(value)
+    }
+    if !message.pointee.packed.isEmpty {
+      encoder.writeTag(34)
+      encoder.writePackedInt32(message.pointee.packed)
+    }
+    for value in message.pointee.sizes {
+      encoder.writeTag(40)
+      encoder.writeEnum(value.rawValue)
+    }
+    if !message.pointee.packedSizes.isEmpty {
+      encoder.writeTag(50)
+      encoder.writePackedEnum(message.pointee.packedSizes)
+    }
+    if case .some = message.pointee._data {
+      encoder.writeTag(59)
+      encoder.writeGroup(message.pointee._data!, fieldNumber: 7)
+    }
+    for value in message.pointee.item {
+      encoder.writeTag(83)
+      encoder.writeGroup(value, fieldNumber: 10)
+    }
+    for (key, value) in message.pointee.counts {
+      encoder.writeTag(98)
+      encoder.writeVarint(UInt64(encoder.nextCachedSize()))
+      encoder.writeTag(10)
+      encoder.writeString(key)
+      encoder.writeTag(16)
+      encoder.writeInt32(value)
+    }
+    if case .choiceInt(let value)? = message.pointee.choice {
+      encoder.writeTag(104)
+      encoder.writeInt32(value)
+    }
+    if case .choiceString(let value)? = message.pointee.choice {
+      encoder.writeTag(114)
+      encoder.writeString(value)
+    }
+    if case .some = message.pointee._size {
+      encoder.writeTag(120)
+      encoder.writeEnum(message.pointee._size!.rawValue)
+    }
+    if case .some = message.pointee._child {
+      encoder.writeTag(130)
+      encoder.writeMessage(message.pointee._child!.value)
+    }
+    for (key, value) in message.pointee.levels {
+      encoder.writeTag(138)
+      encoder.writeVarint(UInt64(encoder.nextCachedSize()))
+      encoder.writeTag(8)
+      encoder.writeInt32(key)
+      encoder.writeTag(16)
+      encoder.writeEnum(value.rawValue)
+    }
+    message.pointee.extensionFields.encode(100..<201, to: &encoder)
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 
   var isInitialized: Bool {
@@ -1392,6 +1664,18 @@ nonisolated extension Tandem_Test2_Proto2.DataMessage: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._a {
+      size += 1 + WireFormat.int32Size(message.pointee._a!)
+    }
+    if case .some = message.pointee._b {
+      size += 1 + WireFormat.stringSize(message.pointee._b!)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if case .some = self._a {
       encoder.writeTag(64)
@@ -1402,6 +1686,18 @@ nonisolated extension Tandem_Test2_Proto2.DataMessage: TandemProtobuf.Message {
       encoder.writeString(self._b!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._a {
+      encoder.writeTag(64)
+      encoder.writeInt32(message.pointee._a!)
+    }
+    if case .some = message.pointee._b {
+      encoder.writeTag(74)
+      encoder.writeString(message.pointee._b!)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -1467,12 +1763,29 @@ nonisolated extension Tandem_Test2_Proto2.Item: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._value {
+      size += 1 + WireFormat.int32Size(message.pointee._value!)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if case .some = self._value {
       encoder.writeTag(88)
       encoder.writeInt32(self._value!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._value {
+      encoder.writeTag(88)
+      encoder.writeInt32(message.pointee._value!)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 

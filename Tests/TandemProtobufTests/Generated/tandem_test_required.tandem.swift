@@ -279,6 +279,18 @@ nonisolated extension Tandem_Test2_Inner: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._id {
+      size += 1 + WireFormat.int32Size(message.pointee._id!)
+    }
+    if case .some = message.pointee._label {
+      size += 1 + WireFormat.stringSize(message.pointee._label!)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if case .some = self._id {
       encoder.writeTag(8)
@@ -289,6 +301,18 @@ nonisolated extension Tandem_Test2_Inner: TandemProtobuf.Message {
       encoder.writeString(self._label!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._id {
+      encoder.writeTag(8)
+      encoder.writeInt32(message.pointee._id!)
+    }
+    if case .some = message.pointee._label {
+      encoder.writeTag(18)
+      encoder.writeString(message.pointee._label!)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 
   var isInitialized: Bool {
@@ -413,6 +437,31 @@ nonisolated extension Tandem_Test2_Middle: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._inner)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.items, tagSize: 1)
+    for (key, value) in message.pointee.byName {
+      let slot = sizes.reserveSlot()
+      let entrySize = 1 + WireFormat.stringSize(key) + 1 + sizes.lengthDelimitedSize(of: value)
+      sizes.record(entrySize, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(entrySize)
+    }
+    if case .picked(let value)? = message.pointee.pick {
+      size += 1 + sizes.lengthDelimitedSize(of: value)
+    }
+    if case .number(let value)? = message.pointee.pick {
+      size += 1 + WireFormat.int32Size(value)
+    }
+    if case .some = message.pointee._block {
+      size += 1 + 1 + sizes.groupSize(of: message.pointee._block!)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if case .some = self._inner {
       encoder.writeTag(10)
@@ -440,6 +489,35 @@ nonisolated extension Tandem_Test2_Middle: TandemProtobuf.Message {
       encoder.writeGroup(self._block!, fieldNumber: 6)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._inner)!) {
+      encoder.writeTag(10)
+      encoder.writeMessage(at: value)
+    }
+    encoder.writeRepeatedMessages(message.pointee.items, tag: 18)
+    for (key, value) in message.pointee.byName {
+      encoder.writeTag(26)
+      encoder.writeVarint(UInt64(encoder.nextCachedSize()))
+      encoder.writeTag(10)
+      encoder.writeString(key)
+      encoder.writeTag(18)
+      encoder.writeMessage(value)
+    }
+    if case .picked(let value)? = message.pointee.pick {
+      encoder.writeTag(34)
+      encoder.writeMessage(value)
+    }
+    if case .number(let value)? = message.pointee.pick {
+      encoder.writeTag(40)
+      encoder.writeInt32(value)
+    }
+    if case .some = message.pointee._block {
+      encoder.writeTag(51)
+      encoder.writeGroup(message.pointee._block!, fieldNumber: 6)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 
   var isInitialized: Bool {
@@ -619,12 +697,29 @@ nonisolated extension Tandem_Test2_Middle.Block: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._key {
+      size += 1 + WireFormat.stringSize(message.pointee._key!)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if case .some = self._key {
       encoder.writeTag(58)
       encoder.writeString(self._key!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._key {
+      encoder.writeTag(58)
+      encoder.writeString(message.pointee._key!)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 
   var isInitialized: Bool {
@@ -697,6 +792,18 @@ nonisolated extension Tandem_Test2_Outer: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._middle)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    if case .some = message.pointee._next {
+      size += 1 + sizes.lengthDelimitedSize(of: message.pointee._next!.value)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if case .some = self._middle {
       encoder.writeTag(10)
@@ -707,6 +814,18 @@ nonisolated extension Tandem_Test2_Outer: TandemProtobuf.Message {
       encoder.writeMessage(self._next!.value)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._middle)!) {
+      encoder.writeTag(10)
+      encoder.writeMessage(at: value)
+    }
+    if case .some = message.pointee._next {
+      encoder.writeTag(18)
+      encoder.writeMessage(message.pointee._next!.value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 
   var isInitialized: Bool {
@@ -803,6 +922,20 @@ nonisolated extension Tandem_Test2_Extendable: TandemProtobuf.ExtensibleMessage 
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._plain {
+      size += 1 + WireFormat.int32Size(message.pointee._plain!)
+    }
+    size += message.pointee.extensionFields.encodedSize(10..<20, into: &sizes)
+    if case .some = message.pointee._between {
+      size += 2 + WireFormat.stringSize(message.pointee._between!)
+    }
+    size += message.pointee.extensionFields.encodedSize(100..<536870912, into: &sizes)
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if case .some = self._plain {
       encoder.writeTag(8)
@@ -815,6 +948,20 @@ nonisolated extension Tandem_Test2_Extendable: TandemProtobuf.ExtensibleMessage 
     }
     self.extensionFields.encode(100..<536870912, to: &encoder)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._plain {
+      encoder.writeTag(8)
+      encoder.writeInt32(message.pointee._plain!)
+    }
+    message.pointee.extensionFields.encode(10..<20, to: &encoder)
+    if case .some = message.pointee._between {
+      encoder.writeTag(162)
+      encoder.writeString(message.pointee._between!)
+    }
+    message.pointee.extensionFields.encode(100..<536870912, to: &encoder)
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 
   var isInitialized: Bool {
@@ -889,12 +1036,29 @@ nonisolated extension Tandem_Test2_Scope: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._value {
+      size += 1 + WireFormat.int32Size(message.pointee._value!)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if case .some = self._value {
       encoder.writeTag(8)
       encoder.writeInt32(self._value!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._value {
+      encoder.writeTag(8)
+      encoder.writeInt32(message.pointee._value!)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -949,12 +1113,29 @@ nonisolated extension Tandem_Test2_Grouped: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if case .some = message.pointee._a {
+      size += 1 + WireFormat.int32Size(message.pointee._a!)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if case .some = self._a {
       encoder.writeTag(8)
       encoder.writeInt32(self._a!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if case .some = message.pointee._a {
+      encoder.writeTag(8)
+      encoder.writeInt32(message.pointee._a!)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 

@@ -236,6 +236,42 @@ nonisolated extension Tandem_Bench_Small: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if message.pointee.id != 0 {
+      size += 1 + WireFormat.int32Size(message.pointee.id)
+    }
+    if message.pointee.timestamp != 0 {
+      size += 1 + WireFormat.int64Size(message.pointee.timestamp)
+    }
+    if message.pointee.flags != 0 {
+      size += 1 + WireFormat.uint32Size(message.pointee.flags)
+    }
+    if message.pointee.delta != 0 {
+      size += 1 + WireFormat.sint32Size(message.pointee.delta)
+    }
+    if message.pointee.hash_p != 0 {
+      size += 1 + 8
+    }
+    if message.pointee.score.bitPattern != 0 {
+      size += 1 + 8
+    }
+    if message.pointee.ratio.bitPattern != 0 {
+      size += 1 + 4
+    }
+    if message.pointee.active {
+      size += 1 + 1
+    }
+    if !message.pointee.name.isEmpty {
+      size += 1 + WireFormat.stringSize(message.pointee.name)
+    }
+    if message.pointee.kind.rawValue != 0 {
+      size += 1 + WireFormat.int32Size(message.pointee.kind.rawValue)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if self.id != 0 {
       encoder.writeTag(8)
@@ -278,6 +314,50 @@ nonisolated extension Tandem_Bench_Small: TandemProtobuf.Message {
       encoder.writeEnum(self.kind.rawValue)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if message.pointee.id != 0 {
+      encoder.writeTag(8)
+      encoder.writeInt32(message.pointee.id)
+    }
+    if message.pointee.timestamp != 0 {
+      encoder.writeTag(16)
+      encoder.writeInt64(message.pointee.timestamp)
+    }
+    if message.pointee.flags != 0 {
+      encoder.writeTag(24)
+      encoder.writeUInt32(message.pointee.flags)
+    }
+    if message.pointee.delta != 0 {
+      encoder.writeTag(32)
+      encoder.writeSInt32(message.pointee.delta)
+    }
+    if message.pointee.hash_p != 0 {
+      encoder.writeTag(41)
+      encoder.writeFixed64(message.pointee.hash_p)
+    }
+    if message.pointee.score.bitPattern != 0 {
+      encoder.writeTag(49)
+      encoder.writeDouble(message.pointee.score)
+    }
+    if message.pointee.ratio.bitPattern != 0 {
+      encoder.writeTag(61)
+      encoder.writeFloat(message.pointee.ratio)
+    }
+    if message.pointee.active {
+      encoder.writeTag(64)
+      encoder.writeBool(message.pointee.active)
+    }
+    if !message.pointee.name.isEmpty {
+      encoder.writeTag(74)
+      encoder.writeString(message.pointee.name)
+    }
+    if message.pointee.kind.rawValue != 0 {
+      encoder.writeTag(80)
+      encoder.writeEnum(message.pointee.kind.rawValue)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -460,6 +540,33 @@ nonisolated extension Tandem_Bench_Item: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if message.pointee.id != 0 {
+      size += 1 + WireFormat.int32Size(message.pointee.id)
+    }
+    if !message.pointee.title.isEmpty {
+      size += 1 + WireFormat.stringSize(message.pointee.title)
+    }
+    if !message.pointee.tags.isEmpty {
+      let slot = sizes.reserveSlot()
+      var payload = 0
+      for value in message.pointee.tags {
+        payload += WireFormat.int32Size(value)
+      }
+      sizes.record(payload, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(payload)
+    }
+    if message.pointee.price.bitPattern != 0 {
+      size += 1 + 8
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._detail)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if self.id != 0 {
       encoder.writeTag(8)
@@ -482,6 +589,30 @@ nonisolated extension Tandem_Bench_Item: TandemProtobuf.Message {
       encoder.writeMessage(self._detail!)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if message.pointee.id != 0 {
+      encoder.writeTag(8)
+      encoder.writeInt32(message.pointee.id)
+    }
+    if !message.pointee.title.isEmpty {
+      encoder.writeTag(18)
+      encoder.writeString(message.pointee.title)
+    }
+    if !message.pointee.tags.isEmpty {
+      encoder.writeTag(26)
+      encoder.writePackedInt32(message.pointee.tags)
+    }
+    if message.pointee.price.bitPattern != 0 {
+      encoder.writeTag(33)
+      encoder.writeDouble(message.pointee.price)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._detail)!) {
+      encoder.writeTag(42)
+      encoder.writeMessage(at: value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -634,6 +765,31 @@ nonisolated extension Tandem_Bench_Medium: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if !message.pointee.requestID.isEmpty {
+      size += 1 + WireFormat.stringSize(message.pointee.requestID)
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.items, tagSize: 1)
+    for (key, value) in message.pointee.counters {
+      let slot = sizes.reserveSlot()
+      let entrySize = 1 + WireFormat.stringSize(key) + 1 + WireFormat.int64Size(value)
+      sizes.record(entrySize, in: slot)
+      size += 1 + WireFormat.lengthDelimitedSize(entrySize)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._header)!) {
+      size += 1 + sizes.lengthDelimitedSize(ofMessageAt: value)
+    }
+    for value in message.pointee.labels {
+      size += 1 + WireFormat.stringSize(value)
+    }
+    if !message.pointee.checksum.isEmpty {
+      size += 1 + WireFormat.bytesSize(message.pointee.checksum)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if !self.requestID.isEmpty {
       encoder.writeTag(10)
@@ -661,6 +817,35 @@ nonisolated extension Tandem_Bench_Medium: TandemProtobuf.Message {
       encoder.writeBytes(self.checksum)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if !message.pointee.requestID.isEmpty {
+      encoder.writeTag(10)
+      encoder.writeString(message.pointee.requestID)
+    }
+    encoder.writeRepeatedMessages(message.pointee.items, tag: 18)
+    for (key, value) in message.pointee.counters {
+      encoder.writeTag(26)
+      encoder.writeVarint(UInt64(encoder.nextCachedSize()))
+      encoder.writeTag(10)
+      encoder.writeString(key)
+      encoder.writeTag(16)
+      encoder.writeInt64(value)
+    }
+    if let value = WireFormat.wrappedValuePointer(message.pointer(to: \._header)!) {
+      encoder.writeTag(34)
+      encoder.writeMessage(at: value)
+    }
+    for value in message.pointee.labels {
+      encoder.writeTag(42)
+      encoder.writeString(value)
+    }
+    if !message.pointee.checksum.isEmpty {
+      encoder.writeTag(50)
+      encoder.writeBytes(message.pointee.checksum)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -808,6 +993,16 @@ nonisolated extension Tandem_Bench_Large: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if !message.pointee.blob.isEmpty {
+      size += 1 + WireFormat.bytesSize(message.pointee.blob)
+    }
+    size += sizes.repeatedMessagesSize(of: message.pointee.records, tagSize: 1)
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if !self.blob.isEmpty {
       encoder.writeTag(10)
@@ -815,6 +1010,15 @@ nonisolated extension Tandem_Bench_Large: TandemProtobuf.Message {
     }
     encoder.writeRepeatedMessages(self.records, tag: 18)
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if !message.pointee.blob.isEmpty {
+      encoder.writeTag(10)
+      encoder.writeBytes(message.pointee.blob)
+    }
+    encoder.writeRepeatedMessages(message.pointee.records, tag: 18)
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
@@ -904,6 +1108,21 @@ nonisolated extension Tandem_Bench_Node: TandemProtobuf.Message {
     return size
   }
 
+  static func encodedSize(of message: UnsafePointer<Self>, into sizes: inout SizeCache) -> Int {
+    var size = 0
+    if message.pointee.value != 0 {
+      size += 1 + WireFormat.int32Size(message.pointee.value)
+    }
+    if !message.pointee.label.isEmpty {
+      size += 1 + WireFormat.stringSize(message.pointee.label)
+    }
+    if case .some = message.pointee._child {
+      size += 1 + sizes.lengthDelimitedSize(of: message.pointee._child!.value)
+    }
+    size += message.pointee.unknownFields.count
+    return size
+  }
+
   func encode(to encoder: inout WireEncoder) {
     if self.value != 0 {
       encoder.writeTag(8)
@@ -918,6 +1137,22 @@ nonisolated extension Tandem_Bench_Node: TandemProtobuf.Message {
       encoder.writeMessage(self._child!.value)
     }
     encoder.writeUnknownFields(self.unknownFields)
+  }
+
+  static func encode(_ message: UnsafePointer<Self>, to encoder: inout WireEncoder) {
+    if message.pointee.value != 0 {
+      encoder.writeTag(8)
+      encoder.writeInt32(message.pointee.value)
+    }
+    if !message.pointee.label.isEmpty {
+      encoder.writeTag(18)
+      encoder.writeString(message.pointee.label)
+    }
+    if case .some = message.pointee._child {
+      encoder.writeTag(26)
+      encoder.writeMessage(message.pointee._child!.value)
+    }
+    encoder.writeUnknownFields(message.pointee.unknownFields)
   }
 }
 
