@@ -67,7 +67,7 @@ public struct HTTP3Configuration: Sendable, Hashable {
   /// 65527. Default 65,507; `nil` treats loopback like any other path.
   ///
   /// Traffic to a loopback address never leaves the host, so the loopback interface's MTU
-  /// (65,536 on Linux by default) is the path MTU. Once the handshake is complete, a
+  /// (65,536 on Linux by default) is the path MTU. Once the handshake is confirmed, a
   /// connection to such a peer sends packets of the smallest of this value, that MTU less the
   /// IP and UDP headers, and the peer's `max_udp_payload_size`, without path MTU discovery.
   /// Large packets cut the per-packet cost (header protection, encryption calls,

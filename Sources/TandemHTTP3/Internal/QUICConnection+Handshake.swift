@@ -192,6 +192,11 @@ extension QUICConnection {
 
   func didCompleteHandshake() -> Int32 {
     handshakeCompleted = true
+    if role == .server {
+      // A server's handshake is confirmed when it completes (RFC 9001, section 4.1.2), and
+      // ngtcp2 does not call handshake_confirmed for it.
+      handshakeConfirmed = true
+    }
     switch role {
     case .client:
       if attemptedEarlyData {

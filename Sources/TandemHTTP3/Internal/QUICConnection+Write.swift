@@ -23,9 +23,10 @@ extension QUICConnection {
     openWaitingStreams()
     guard let conn = self.conn, !isTornDown else { return }
     let now = QUICClock.now()
-    // ngtcp2 pads a client's Initial datagrams to the whole buffer when packets are not shaped
-    // to the path MTU (the loopback case), so handshake flights use the ordinary size.
-    let sizeLimit = handshakeCompleted ? packets.packetCapacity : min(configuration.maxUDPPayloadSize, packets.packetCapacity)
+    // ngtcp2 pads every client datagram that carries an Initial packet to the whole buffer
+    // when packets are not shaped to the path MTU (the loopback case). Until the handshake is
+    // confirmed and the Initial keys are gone, packets therefore keep the ordinary size.
+    let sizeLimit = handshakeConfirmed ? packets.packetCapacity : min(configuration.maxUDPPayloadSize, packets.packetCapacity)
     let payloadLimit = min(Int(ngtcp2_conn_get_max_tx_udp_payload_size(conn)), sizeLimit)
     let quantum = Int(ngtcp2_conn_get_send_quantum(conn))
     let maxPackets = min(PacketBuffer.maxPackets, max(1, quantum / max(payloadLimit, 1)))
