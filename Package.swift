@@ -104,6 +104,6 @@ let package = Package(
     .testTarget(name: "TandemHTTP2Tests", dependencies: ["TandemHTTP2", "TandemHTTP", "TandemIO"]),
     .testTarget(name: "TandemHTTP3Tests", dependencies: ["TandemHTTP3", "TandemHTTP", "TandemIO", "Tandem", "EchoProtos"]),
     .testTarget(name: "TandemCoreTests", dependencies: ["TandemCore", "TandemHTTP", "TandemProtobuf"]),
-    .testTarget(name: "TandemTests", dependencies: ["Tandem", "EchoProtos"]),
+    .testTarget(name: "TandemTests", dependencies: ["Tandem", "EchoProtos", "TandemHTTP", "TandemHTTP2", "TandemIO"]),
   ]
 )

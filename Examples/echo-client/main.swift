@@ -26,7 +26,7 @@ struct ClientOptions {
 
       --target HOST:PORT   the server, e.g. 127.0.0.1:50051 or [::1]:50051
       --transport KIND     tcp (HTTP/2), quic (HTTP/3 over QUIC, needs TLS) or hybrid
-                           (default tcp; hybrid is not available yet)
+                           (QUIC raced against TCP, needs TLS; default tcp)
       --ca FILE            trust the CA certificates in this PEM file (default: system store)
       --insecure           use TLS without verifying the server (tests only)
       --plaintext          HTTP/2 without TLS (h2c)

@@ -16,9 +16,13 @@ public struct TransportPolicy: Sendable, Hashable, CustomStringConvertible {
 
   /// HTTP/2 over TCP only.
   public static let tcp = TransportPolicy(kind: .tcp)
-  /// HTTP/3 over QUIC only. Not available yet.
+  /// HTTP/3 over QUIC only. QUIC always uses TLS.
   public static let quic = TransportPolicy(kind: .quic)
-  /// Tries the preferred transport first and races the other after a delay. Not available yet.
+  /// Tries the preferred transport first and races the other after a delay, Happy Eyeballs
+  /// style: the other starts after 1.5 times the round-trip time last measured to the target
+  /// (100 ms to 2 s, 300 ms when none is known), or at once when QUIC is preferred but marked
+  /// broken. The first connection to complete its handshake carries the calls; calls made during
+  /// the race wait for it within their deadline. Needs TLS, because QUIC always uses it.
   public static func hybrid(preferred: Preference) -> TransportPolicy {
     TransportPolicy(kind: .hybrid(preferQUIC: preferred == .quic))
   }
@@ -103,6 +107,8 @@ extension Channel {
     public var eventLoopGroup: EventLoopGroup?
     /// The destination of log records. Default: ``StandardErrorLogHandler`` at `.warning`.
     public var logHandler: any LogHandler
+    /// Settings of the hybrid policy: how long QUIC stays marked broken.
+    public var hybrid: Hybrid
 
     /// The default configuration.
     public static var defaults: Configuration { Configuration() }
@@ -115,7 +121,8 @@ extension Channel {
       connectTimeout: Duration = .seconds(20),
       backoff: Backoff = .defaults,
       eventLoopGroup: EventLoopGroup? = nil,
-      logHandler: any LogHandler = StandardErrorLogHandler(minimumLevel: .warning)
+      logHandler: any LogHandler = StandardErrorLogHandler(minimumLevel: .warning),
+      hybrid: Hybrid = .defaults
     ) {
       self.calls = calls
       self.http2 = http2
@@ -125,6 +132,29 @@ extension Channel {
       self.backoff = backoff
       self.eventLoopGroup = eventLoopGroup
       self.logHandler = logHandler
+      self.hybrid = hybrid
+    }
+  }
+
+  /// Settings of ``TransportPolicy/hybrid(preferred:)``.
+  ///
+  /// When QUIC fails to a target (handshake timeout, unreachable port) while TCP works, QUIC is
+  /// marked broken for that target in the whole process. New connections then start TCP at once
+  /// and still try QUIC alongside. A QUIC success clears the mark. A mark lasts
+  /// ``quicBrokenDuration``, twice as long on each repeat, up to ``maxQUICBrokenDuration``.
+  /// ``Channel/clearBrokenTransportMarks()`` clears every mark, for example after a network change.
+  public struct Hybrid: Sendable, Hashable {
+    /// How long the first broken mark lasts. Default 5 minutes.
+    public var quicBrokenDuration: Duration
+    /// The longest a repeated mark lasts. Default 48 hours.
+    public var maxQUICBrokenDuration: Duration
+
+    /// 5 minutes, doubling on each repeat, at most 48 hours.
+    public static let defaults = Hybrid(quicBrokenDuration: .seconds(300), maxQUICBrokenDuration: .seconds(48 * 3600))
+
+    public init(quicBrokenDuration: Duration, maxQUICBrokenDuration: Duration) {
+      self.quicBrokenDuration = quicBrokenDuration
+      self.maxQUICBrokenDuration = maxQUICBrokenDuration
     }
   }
 

@@ -11,8 +11,9 @@ import TandemIO
 /// ```
 ///
 /// A channel keeps one HTTP/2 connection (or, with ``TransportPolicy/quic``, one HTTP/3
-/// connection over QUIC) to its target and runs every call on it as a separate
-/// stream, so calls from many tasks share it. It connects on the first call. When the
+/// connection over QUIC; with ``TransportPolicy/hybrid(preferred:)``, whichever of the two
+/// wins a race) to its target and runs every call on it as a separate stream, so calls from
+/// many tasks share it. It connects on the first call. When the
 /// connection drops, the next call reconnects. Failed attempts are spaced with exponential
 /// backoff (``Configuration/backoff``), and calls made while the channel waits fail with
 /// `UNAVAILABLE` at once.
@@ -33,8 +34,8 @@ public final class Channel: RPCChannel {
 
   /// Creates a channel. It connects on the first call.
   ///
-  /// - Throws: ``ChannelError`` when `target` is not `host:port` with a port in 1...65535, or
-  ///   when `transport` is `.quic` without TLS, or `.hybrid` or `.adaptive`, which are not
+  /// - Throws: ``ChannelError`` when `target` is not `host:port` with a port in 1...65535, when
+  ///   `transport` is `.quic` or `.hybrid` without TLS, or when it is `.adaptive`, which is not
   ///   available yet.
   public init(
     target: String,
@@ -46,24 +47,27 @@ public final class Channel: RPCChannel {
     switch transport.kind {
     case .tcp:
       break
-    case .quic:
+    case .quic, .hybrid:
       guard security.isSecure else {
-        throw ChannelError(.transportUnavailable, "transport .quic always uses TLS; pass a TLS security such as .caFile(path)")
+        throw ChannelError(
+          .transportUnavailable, "transport \(transport) needs TLS, because QUIC always uses it; pass a TLS security such as .caFile(path)")
       }
-    case .hybrid, .adaptive:
-      // TODO: race QUIC against TCP and fall back between them.
-      throw ChannelError(
-        .transportUnavailable,
-        "transport \(transport) is not available yet; use .tcp or .quic"
-      )
+    case .adaptive:
+      // TODO: choose the transport from per-target statistics.
+      throw ChannelError(.transportUnavailable, "transport .adaptive is not available yet; use .tcp, .quic or .hybrid")
     }
     self.target = target
     self.transport = transport
     self.security = security
     self.configuration = configuration
-    self.pool = ConnectionPool(
-      target: parsed, useQUIC: transport.kind == .quic, security: security, configuration: configuration)
+    self.pool = ConnectionPool(target: parsed, policy: transport.kind, security: security, configuration: configuration)
     self.executor = ClientCallExecutor(source: pool, configuration: configuration.calls)
+  }
+
+  /// Clears every QUIC broken mark of the process (see ``Configuration/Hybrid``), for example
+  /// after the network changed, so that hybrid channels prefer QUIC again where they would.
+  public static func clearBrokenTransportMarks() {
+    TransportHealth.shared.clear()
   }
 
   /// Closes the connection after its running calls finish. Later calls fail with `UNAVAILABLE`.

@@ -21,12 +21,19 @@ import TandemIO
 /// ``run()`` binds, serves until ``shutdown(gracePeriod:)`` is called or the task running it is
 /// cancelled, then shuts down gracefully: it stops accepting connections, sends GOAWAY, lets
 /// running calls finish within the grace period, then resets what is left and returns.
+///
+/// When it serves both transports, every HTTP/2 response carries
+/// `Alt-Svc: h3=":PORT"; ma=86400`: clients learn that HTTP/3 is available at the same port
+/// for the next 24 hours.
 public final class Server: Sendable {
   /// The services, the listening address, TLS and the configuration this server was made with.
   public let services: [any RPCService]
   public let listenAddress: ListenAddress
   public let tls: ServerTLS?
   public let configuration: Configuration
+
+  /// The `ma` (max-age) of the `Alt-Svc` field: 86,400 seconds.
+  static let alternativeServiceMaxAge = 86_400
 
   private let state = Mutex(State())
   private let portWaiters = Mutex<[CheckedContinuation<Int, any Error>]>([])
@@ -249,6 +256,10 @@ public final class Server: Sendable {
           logger: configuration.logHandler.transportLogger)
         port = try await transport.start(acceptor: acceptor)
         transports.append(transport)
+        // Tell HTTP/2 clients that the same port serves HTTP/3 (RFC 7838, RFC 9114 section 3.1.1).
+        for case let tcp as HTTP2ServerTransport in transports {
+          tcp.alternativeService = "h3=\":\(port)\"; ma=\(Self.alternativeServiceMaxAge)"
+        }
       }
     } catch {
       for transport in transports {

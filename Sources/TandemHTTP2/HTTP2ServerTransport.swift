@@ -17,6 +17,7 @@ public final class HTTP2ServerTransport: HTTPServerTransport, Sendable {
     var shuttingDown = false
     var listenerClosed = false
     var waiters: [CheckedContinuation<Void, Never>] = []
+    var alternativeService: String?
   }
 
   /// The host to bind, such as "0.0.0.0", "::" or "127.0.0.1".
@@ -52,6 +53,14 @@ public final class HTTP2ServerTransport: HTTPServerTransport, Sendable {
     self.group = group
     self.tls = tls
     self.configuration = configuration
+  }
+
+  /// The `Alt-Svc` field value (RFC 7838) added to every response's headers, or `nil` for none
+  /// (the default). A server that also serves HTTP/3 sets it to `h3=":PORT"; ma=SECONDS`, so
+  /// that clients learn about QUIC. Connections accepted after the change use the new value.
+  public var alternativeService: String? {
+    get { state.withLock { $0.alternativeService } }
+    set { state.withLock { $0.alternativeService = newValue } }
   }
 
   /// Binds and starts accepting connections.
@@ -97,6 +106,9 @@ public final class HTTP2ServerTransport: HTTPServerTransport, Sendable {
     return try TCPListener.bind(host: host, port: port, group: group, tls: tls) { [weak self] loop in
       let session = HTTP2Session(role: .server, configuration: configuration, eventLoop: loop)
       session.logger = logger
+      if let value = self?.alternativeService {
+        session.extraResponseFields = [HTTPField(name: "alt-svc", value: value)]
+      }
       session.acceptor = acceptor
       // Registered once HTTP/2 starts, so a connection that fails its TLS handshake
       // never holds up waitUntilClosed.

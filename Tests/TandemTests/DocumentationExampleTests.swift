@@ -60,8 +60,8 @@ final class DocumentationExampleTests: XCTestCase {
   }
 
   func testReadmeQUICExampleRuns() async throws {
-    // README step 3 with both transports, and the QUIC snippet of step 4, with the test's
-    // self-signed certificate in place of ca.crt.
+    // README step 3 with both transports, and the QUIC and hybrid snippets of step 4, with the
+    // test's self-signed certificate in place of ca.crt.
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tandem-doc-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     let certificate = try SelfSignedCertificate.generate(in: directory)
@@ -80,10 +80,16 @@ final class DocumentationExampleTests: XCTestCase {
     let tcp = try Channel(target: "127.0.0.1:\(port)", security: .caFile(certificate.certificatePath))
     let overTCP = try await Echo_V1_Echo.Client(channel: tcp).get(.with { $0.text = "tcp" })
 
+    let either = try Channel(
+      target: "127.0.0.1:\(port)", transport: .hybrid(preferred: .quic), security: .caFile(certificate.certificatePath))
+    let reply = try await Echo_V1_Echo.Client(channel: either).get(.with { $0.text = "hi" })
+
     XCTAssertEqual(fast.text, "hi")
     XCTAssertEqual(overTCP.text, "tcp")
+    XCTAssertEqual(reply.text, "hi")
     quic.close()
     tcp.close()
+    either.close()
     server.shutdown(gracePeriod: .seconds(1))
     try await running.value
   }

@@ -17,11 +17,17 @@ struct TestServer {
   static func start(
     tls: Bool,
     quic: Bool = false,
+    transports: Set<Server.Transport>? = nil,
+    port: Int = 0,
+    reusing existing: SelfSignedCertificate? = nil,
     configuration: Server.Configuration = TestServer.quietConfiguration()
   ) async throws -> TestServer {
     var certificate: SelfSignedCertificate?
     var serverTLS: ServerTLS?
-    if tls || quic {
+    if let existing {
+      certificate = existing
+      serverTLS = .pem(certificateChain: existing.certificatePath, privateKey: existing.privateKeyPath)
+    } else if tls || quic || transports?.contains(.quic) == true {
       let directory = FileManager.default.temporaryDirectory
         .appendingPathComponent("tandem-tests-\(UUID().uuidString)").path
       try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -32,7 +38,7 @@ struct TestServer {
     let observations = Observations()
     let server = Server(
       services: [TestEchoService(), ControlService(observations: observations)],
-      listening: .init(host: "127.0.0.1", port: 0, transports: quic ? [.quic] : [.tcp]),
+      listening: .init(host: "127.0.0.1", port: port, transports: transports ?? (quic ? [.quic] : [.tcp])),
       tls: serverTLS,
       configuration: configuration
     )

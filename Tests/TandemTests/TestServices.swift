@@ -83,6 +83,7 @@ final class Observations: Sendable {
 ///   counting how many were written.
 /// - `test.Control/Drain` (client streaming): reads slowly, one message per 20 ms.
 /// - `test.Control/Peer` (unary): records the peer address.
+/// - `test.Control/Transport` (unary): returns the HTTP version the call came in on.
 struct ControlService: RPCService {
   static let service = "test.Control"
   static let sleep = MethodDescriptor(service: service, method: "Sleep", kind: .unary)
@@ -90,6 +91,7 @@ struct ControlService: RPCService {
   static let flood = MethodDescriptor(service: service, method: "Flood", kind: .serverStreaming)
   static let drain = MethodDescriptor(service: service, method: "Drain", kind: .clientStreaming)
   static let peer = MethodDescriptor(service: service, method: "Peer", kind: .unary)
+  static let transport = MethodDescriptor(service: service, method: "Transport", kind: .unary)
 
   struct PlainError: Error, CustomStringConvertible {
     var description: String { "secret internal detail" }
@@ -146,6 +148,9 @@ struct ControlService: RPCService {
     router.registerUnary(Self.peer) { (_: Echo_V1_EchoRequest, context: ServerContext) -> Echo_V1_EchoResponse in
       observations.update { $0.peers.insert(context.remotePeer) }
       return .with { $0.text = context.remotePeer }
+    }
+    router.registerUnary(Self.transport) { (_: Echo_V1_EchoRequest, context: ServerContext) -> Echo_V1_EchoResponse in
+      .with { $0.text = "\(context.transport)" }
     }
   }
 }

@@ -8,16 +8,17 @@ import TandemIO
 /// Keeps one HTTP/2 or HTTP/3 connection to a channel's target and reconnects with backoff.
 ///
 /// Calls ask for a connection with ``connection(deadline:)``. Concurrent callers share one
-/// connection attempt. After a failed attempt the next one waits for the backoff delay, and
+/// connection attempt. With the hybrid policy one attempt races TCP against QUIC
+/// (``ConnectionRace``). After a failed attempt the next one waits for the backoff delay, and
 /// calls made meanwhile fail with `UNAVAILABLE` at once.
 final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, Sendable {
   let authority: String
   let scheme: String
 
-  private let target: ChannelTarget
-  private let security: Channel.Security
-  private let useQUIC: Bool
-  private let configuration: Channel.Configuration
+  let target: ChannelTarget
+  let security: Channel.Security
+  let policy: TransportPolicy.Kind
+  let configuration: Channel.Configuration
   private let state = Mutex(State())
 
   private struct State {
@@ -30,9 +31,9 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     var closed = false
   }
 
-  init(target: ChannelTarget, useQUIC: Bool, security: Channel.Security, configuration: Channel.Configuration) {
+  init(target: ChannelTarget, policy: TransportPolicy.Kind, security: Channel.Security, configuration: Channel.Configuration) {
     self.target = target
-    self.useQUIC = useQUIC
+    self.policy = policy
     self.security = security
     self.configuration = configuration
     self.authority = target.authority
@@ -170,51 +171,24 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
   }
 
   private func connect(attemptNumber: UInt64) async throws -> any HTTPClientConnection {
-    let group = configuration.eventLoopGroup ?? .shared
-    let tls: TLSClientConfiguration?
-    switch security.mode {
-    case .plaintext:
-      tls = nil
-    case .tls(let trust, let serverName):
-      let ioTrust: TLSClientConfiguration.Trust
-      switch trust {
-      case .systemTrustStore: ioTrust = .systemStore
-      case .caFile(let path): ioTrust = .caFile(path)
-      case .noVerification: ioTrust = .noVerification
-      }
-      tls = TLSClientConfiguration(trust: ioTrust, serverName: serverName ?? target.host, alpn: ["h2"])
-    }
     let logger = configuration.logHandler
     logger.log(
       level: .debug,
       message: "connecting",
-      metadata: [("target", authority), ("attempt", String(attemptNumber)), ("tls", tls == nil ? "off" : "on")]
+      metadata: [
+        ("target", authority), ("attempt", String(attemptNumber)), ("transport", TransportPolicy(kind: policy).description),
+        ("tls", security.isSecure ? "on" : "off"),
+      ]
     )
     do {
       let connection: any HTTPClientConnection
-      if useQUIC, let tls {
-        connection = try await HTTP3ClientConnection.connect(
-          host: target.host,
-          port: target.port,
-          loop: group.next(),
-          tls: QUICClientTLSConfiguration(trust: tls.trust, serverName: tls.serverName),
-          configuration: configuration.http3,
-          sessionCache: configuration.quicSessionCache,
-          delegate: self,
-          timeout: configuration.connectTimeout,
-          logger: configuration.logHandler.transportLogger
-        )
-      } else {
-        connection = try await HTTP2ClientConnection.connect(
-          host: target.host,
-          port: target.port,
-          loop: group.next(),
-          tls: tls,
-          configuration: configuration.http2,
-          delegate: self,
-          timeout: configuration.connectTimeout,
-          logger: configuration.logHandler.transportLogger
-        )
+      switch policy {
+      case .tcp, .adaptive:
+        connection = try await connectOnce(.tcp)
+      case .quic:
+        connection = try await connectOnce(.quic)
+      case .hybrid(let preferQUIC):
+        connection = try await race(preferred: preferQUIC ? .quic : .tcp, attemptNumber: attemptNumber)
       }
       let closedMeanwhile = state.withLock { state -> Bool in
         state.attempt = nil
@@ -232,7 +206,7 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
       logger.log(
         level: .debug,
         message: "connected",
-        metadata: [("target", authority), ("attempt", String(attemptNumber))]
+        metadata: [("target", authority), ("attempt", String(attemptNumber)), ("transport", connection.version == .http3 ? "quic" : "tcp")]
       )
       return connection
     } catch {
@@ -256,6 +230,57 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
         ]
       )
       throw error
+    }
+  }
+
+  /// Opens one connection over `transport`, and records the round-trip time its handshake
+  /// took: one round trip for QUIC, two for TCP with TLS (TCP's, then TLS 1.3's).
+  func connectOnce(_ transport: ConnectionRace.Transport) async throws -> any HTTPClientConnection {
+    let group = configuration.eventLoopGroup ?? .shared
+    var tls: TLSClientConfiguration?
+    if case .tls(let trust, let serverName) = security.mode {
+      let ioTrust: TLSClientConfiguration.Trust
+      switch trust {
+      case .systemTrustStore: ioTrust = .systemStore
+      case .caFile(let path): ioTrust = .caFile(path)
+      case .noVerification: ioTrust = .noVerification
+      }
+      tls = TLSClientConfiguration(trust: ioTrust, serverName: serverName ?? target.host, alpn: ["h2"])
+    }
+    let started = ContinuousClock.now
+    switch transport {
+    case .quic:
+      guard let tls else {
+        throw ChannelError(.transportUnavailable, "QUIC always uses TLS; the channel is plaintext")
+      }
+      let connection = try await HTTP3ClientConnection.connect(
+        host: target.host,
+        port: target.port,
+        loop: group.next(),
+        tls: QUICClientTLSConfiguration(trust: tls.trust, serverName: tls.serverName),
+        configuration: configuration.http3,
+        sessionCache: configuration.quicSessionCache,
+        delegate: self,
+        timeout: configuration.connectTimeout,
+        logger: configuration.logHandler.transportLogger
+      )
+      TransportHealth.shared.recordRoundTripTime(authority, ContinuousClock.now - started)
+      TransportHealth.shared.recordQUICSuccess(authority)
+      return connection
+    case .tcp:
+      let connection = try await HTTP2ClientConnection.connect(
+        host: target.host,
+        port: target.port,
+        loop: group.next(),
+        tls: tls,
+        configuration: configuration.http2,
+        delegate: self,
+        timeout: configuration.connectTimeout,
+        logger: configuration.logHandler.transportLogger
+      )
+      let elapsed = ContinuousClock.now - started
+      TransportHealth.shared.recordRoundTripTime(authority, tls == nil ? elapsed : elapsed / 2)
+      return connection
     }
   }
 

@@ -74,6 +74,7 @@ extension HTTP2Session {
 
   func submitHeaders(for stream: HTTP2Stream, fields: [HTTPField], endStream: Bool) {
     guard let nghttp2, !stream.isClosed, stream.localResetCode == nil else { return }
+    let fields = extraResponseFields.isEmpty ? fields : fields + extraResponseFields
     guard role == .server, !stream.headersSent else {
       // NOTE: a client sends its headers in openStream, and a second HEADERS block before
       // the body has no meaning in gRPC, so such a call is ignored.

@@ -33,6 +33,8 @@ final class HTTP2Session: ByteStreamHandler, @unchecked Sendable {
 
   let role: Role
   let configuration: HTTP2Configuration
+  /// Server only: fields added to every response's headers, such as `alt-svc`.
+  var extraResponseFields: [HTTPField] = []
   let eventLoop: EventLoop
   let acceptingStreams = Atomic<Bool>(true)
 

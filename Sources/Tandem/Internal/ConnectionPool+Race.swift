@@ -1,0 +1,115 @@
+import Synchronization
+import TandemCore
+import TandemHTTP
+
+extension ConnectionPool {
+  /// Returns the delay before the second transport of a race starts: 1.5 times the round-trip
+  /// time last measured to the target, clamped to 100 ms...2 s, or 300 ms when none is known.
+  static func raceDelay(roundTripTime: Duration?) -> Duration {
+    guard let roundTripTime else { return .milliseconds(300) }
+    return min(max(roundTripTime * 1.5, .milliseconds(100)), .seconds(2))
+  }
+
+  /// Races the preferred transport against the other one, Happy Eyeballs style, and returns
+  /// the first connection that completes. A connection that completes later is closed, and
+  /// QUIC is marked broken for the target when it fails while TCP works.
+  ///
+  /// - Throws: an ``RPCError`` with `UNAVAILABLE` naming both failures when both transports fail.
+  func race(preferred: ConnectionRace.Transport, attemptNumber: UInt64) async throws -> any HTTPClientConnection {
+    let health = TransportHealth.shared
+    let preferredBroken = preferred == .quic && health.isQUICBroken(authority)
+    let delay = Self.raceDelay(roundTripTime: health.roundTripTime(authority))
+    return try await withCheckedThrowingContinuation {
+      (continuation: CheckedContinuation<any HTTPClientConnection, any Error>) in
+      let runner = RaceRunner(pool: self, preferred: preferred, attemptNumber: attemptNumber, continuation: continuation)
+      runner.begin(startBoth: preferredBroken, delay: delay)
+    }
+  }
+}
+
+/// Runs one ``ConnectionRace``: connects over the transports it starts and performs its actions.
+final class RaceRunner: Sendable {
+  private let pool: ConnectionPool
+  private let preferred: ConnectionRace.Transport
+  private let attemptNumber: UInt64
+  private let machine: Mutex<ConnectionRace>
+  private let connections = Mutex<[ConnectionRace.Transport: any HTTPClientConnection]>([:])
+  private let continuation: Mutex<CheckedContinuation<any HTTPClientConnection, any Error>?>
+
+  init(
+    pool: ConnectionPool, preferred: ConnectionRace.Transport, attemptNumber: UInt64,
+    continuation: CheckedContinuation<any HTTPClientConnection, any Error>
+  ) {
+    self.pool = pool
+    self.preferred = preferred
+    self.attemptNumber = attemptNumber
+    self.machine = Mutex(ConnectionRace(preferred: preferred))
+    self.continuation = Mutex(continuation)
+  }
+
+  /// Starts the preferred transport (both when `startBoth`), and the other after `delay`.
+  func begin(startBoth: Bool, delay: Duration) {
+    perform(machine.withLock { $0.begin(startBoth: startBoth) })
+    guard !startBoth else { return }
+    Task {
+      try? await Task.sleep(for: delay)
+      self.perform(self.machine.withLock { $0.delayElapsed() })
+    }
+  }
+
+  private func start(_ transport: ConnectionRace.Transport) {
+    Task {
+      do {
+        let connection = try await pool.connectOnce(transport)
+        connections.withLock { $0[transport] = connection }
+        perform(machine.withLock { $0.connected(transport) })
+      } catch {
+        pool.configuration.logHandler.log(
+          level: .info, message: "connecting over one transport of the race failed",
+          metadata: [("target", pool.authority), ("transport", "\(transport)"), ("error", "\(error)")])
+        perform(machine.withLock { $0.failed(transport, reason: "\(error)") })
+      }
+    }
+  }
+
+  private func resume(_ result: Result<any HTTPClientConnection, any Error>) {
+    let continuation = self.continuation.withLock { stored in
+      defer { stored = nil }
+      return stored
+    }
+    continuation?.resume(with: result)
+  }
+
+  private func perform(_ actions: [ConnectionRace.Action]) {
+    let logger = pool.configuration.logHandler
+    let authority = pool.authority
+    for action in actions {
+      switch action {
+      case .start(let transport):
+        start(transport)
+      case .win(let transport):
+        guard let connection = connections.withLock({ $0[transport] }) else { continue }
+        if transport != preferred {
+          logger.log(
+            level: .info, message: "the other transport won the race",
+            metadata: [("target", authority), ("attempt", String(attemptNumber)), ("transport", "\(transport)")])
+        }
+        resume(.success(connection))
+      case .close(let transport):
+        let connection = connections.withLock { $0.removeValue(forKey: transport) }
+        connection?.close()
+      case .fail(let tcp, let quic):
+        resume(.failure(RPCError(code: .unavailable, message: "TCP failed (\(tcp)) and QUIC failed (\(quic))")))
+      case .markQUICBroken(let reason):
+        let hybrid = pool.configuration.hybrid
+        let duration = TransportHealth.shared.markQUICBroken(
+          authority, base: hybrid.quicBrokenDuration, maximum: hybrid.maxQUICBrokenDuration)
+        logger.log(
+          level: .warning, message: "QUIC failed while TCP works; QUIC is marked broken for this target",
+          metadata: [("target", authority), ("reason", reason), ("duration", duration.millisecondsText)])
+      case .clearQUICMark:
+        TransportHealth.shared.recordQUICSuccess(authority)
+      }
+    }
+  }
+}

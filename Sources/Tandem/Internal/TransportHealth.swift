@@ -1,0 +1,87 @@
+import Synchronization
+
+/// The process-wide record of each target's transport health, shared by every channel: the
+/// QUIC broken mark and the round-trip time last measured.
+///
+/// A QUIC mark lasts the configured base duration (5 minutes by default) and doubles on each
+/// repeat up to the maximum (48 hours). A QUIC success clears it. Marks are kept per target
+/// (`host:port`), for at most ``maxTargets`` targets.
+final class TransportHealth: Sendable {
+  /// The instance every channel uses.
+  static let shared = TransportHealth()
+
+  /// The maximum number of targets kept. Beyond it, the least recently updated one is dropped.
+  static let maxTargets = 4096
+
+  private struct Entry {
+    var brokenUntil: ContinuousClock.Instant?
+    var brokenCount = 0
+    var roundTripTime: Duration?
+    var updatedAt: ContinuousClock.Instant
+  }
+
+  private let entries = Mutex<[String: Entry]>([:])
+
+  /// Returns whether QUIC is marked broken for `target` at `now`.
+  func isQUICBroken(_ target: String, now: ContinuousClock.Instant = .now) -> Bool {
+    entries.withLock { entries in
+      guard let until = entries[target]?.brokenUntil else { return false }
+      return now < until
+    }
+  }
+
+  /// Marks QUIC broken for `target` and returns how long the mark lasts: `base` for the first
+  /// mark, twice the previous duration for each repeat, at most `maximum`.
+  func markQUICBroken(_ target: String, base: Duration, maximum: Duration, now: ContinuousClock.Instant = .now) -> Duration {
+    update(target, now: now) { entry in
+      entry.brokenCount += 1
+      var duration = base
+      var doublings = 1
+      while doublings < entry.brokenCount && duration < maximum {
+        duration = duration * 2
+        doublings += 1
+      }
+      duration = min(duration, maximum)
+      entry.brokenUntil = now + duration
+      return duration
+    }
+  }
+
+  /// Clears the QUIC mark of `target` and its repeat count, after QUIC worked there.
+  func recordQUICSuccess(_ target: String, now: ContinuousClock.Instant = .now) {
+    update(target, now: now) { entry in
+      entry.brokenUntil = nil
+      entry.brokenCount = 0
+    }
+  }
+
+  /// Records a round-trip time measured to `target`.
+  func recordRoundTripTime(_ target: String, _ duration: Duration, now: ContinuousClock.Instant = .now) {
+    update(target, now: now) { $0.roundTripTime = duration }
+  }
+
+  /// The round-trip time last measured to `target`, if any.
+  func roundTripTime(_ target: String) -> Duration? {
+    entries.withLock { $0[target]?.roundTripTime }
+  }
+
+  /// Forgets every mark and measurement, for example after the network changed.
+  func clear() {
+    entries.withLock { $0.removeAll() }
+  }
+
+  private func update<Result>(_ target: String, now: ContinuousClock.Instant, _ body: (inout Entry) -> Result) -> Result {
+    entries.withLock { entries in
+      if entries[target] == nil && entries.count >= Self.maxTargets,
+        let oldest = entries.min(by: { $0.value.updatedAt < $1.value.updatedAt })?.key
+      {
+        entries[oldest] = nil
+      }
+      var entry = entries[target] ?? Entry(updatedAt: now)
+      let result = body(&entry)
+      entry.updatedAt = now
+      entries[target] = entry
+      return result
+    }
+  }
+}

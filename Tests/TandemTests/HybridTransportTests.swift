@@ -1,0 +1,280 @@
+import EchoProtos
+import Foundation
+import Synchronization
+import TandemCore
+import TandemHTTP
+import TandemHTTP2
+import TandemIO
+import XCTest
+
+@testable import Tandem
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The hybrid transport policy over real sockets: races between TCP and QUIC, fallback when
+/// one transport is missing or silent, and QUIC broken marks.
+final class HybridTransportTests: XCTestCase {
+  private func hybridChannel(
+    port: Int, certificate: SelfSignedCertificate, preferred: TransportPolicy.Preference,
+    configuration: Channel.Configuration = .defaults
+  ) throws -> Channel {
+    var configuration = configuration
+    configuration.logHandler = StandardErrorLogHandler(minimumLevel: .error)
+    return try Channel(
+      target: "127.0.0.1:\(port)", transport: .hybrid(preferred: preferred),
+      security: .tls(trust: .caFile(certificate.certificatePath), serverName: "localhost"), configuration: configuration)
+  }
+
+  private func transport(of channel: Channel) async throws -> String {
+    let response: Echo_V1_EchoResponse = try await channel.unary(
+      ControlService.transport, request: Echo_V1_EchoRequest(), metadata: [:], options: .defaults
+    ) { try $0.message }
+    return response.text
+  }
+
+  /// Waits up to `limit` for `condition`, polling every 20 ms.
+  private func eventually(within limit: Duration = .seconds(10), _ condition: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + limit
+    while ContinuousClock.now < deadline {
+      if condition() { return true }
+      try? await Task.sleep(for: .milliseconds(20))
+    }
+    return condition()
+  }
+
+  func testPrefersQUICWhenBothServe() async throws {
+    let server = try await TestServer.start(tls: true, transports: [.tcp, .quic])
+    let channel = try hybridChannel(port: server.port, certificate: server.certificate!, preferred: .quic)
+    let used = try await transport(of: channel)
+    XCTAssertEqual(used, "HTTP/3")
+    XCTAssertFalse(TransportHealth.shared.isQUICBroken("127.0.0.1:\(server.port)"))
+    channel.close()
+    await server.stop()
+  }
+
+  func testPrefersTCPWhenAskedTo() async throws {
+    let server = try await TestServer.start(tls: true, transports: [.tcp, .quic])
+    let channel = try hybridChannel(port: server.port, certificate: server.certificate!, preferred: .tcp)
+    let used = try await transport(of: channel)
+    XCTAssertEqual(used, "HTTP/2")
+    channel.close()
+    await server.stop()
+  }
+
+  func testFallsBackToTCPWithoutQUICServer() async throws {
+    let server = try await TestServer.start(tls: true, transports: [.tcp])
+    let target = "127.0.0.1:\(server.port)"
+    let channel = try hybridChannel(port: server.port, certificate: server.certificate!, preferred: .quic)
+    let used = try await transport(of: channel)
+    XCTAssertEqual(used, "HTTP/2")
+    let marked = await eventually { TransportHealth.shared.isQUICBroken(target) }
+    XCTAssertTrue(marked, "QUIC failed while TCP worked, so it is marked broken")
+    let again = try await transport(of: channel)
+    XCTAssertEqual(again, "HTTP/2", "later calls stay on the TCP connection")
+    channel.close()
+    await server.stop()
+    Channel.clearBrokenTransportMarks()
+    XCTAssertFalse(TransportHealth.shared.isQUICBroken(target))
+  }
+
+  func testUsesQUICWhenTCPIsClosed() async throws {
+    let server = try await TestServer.start(tls: true, transports: [.quic])
+    let channel = try hybridChannel(port: server.port, certificate: server.certificate!, preferred: .tcp)
+    let used = try await transport(of: channel)
+    XCTAssertEqual(used, "HTTP/3")
+    channel.close()
+    await server.stop()
+  }
+
+  func testSilentUDPFallsBackThenRecovers() async throws {
+    // A UDP socket that never replies is bound to the port, so QUIC handshakes time out. TCP is served.
+    let silent = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    XCTAssertGreaterThanOrEqual(silent, 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(silent, $0, length) == 0 && getsockname(silent, $0, &length) == 0 }
+    }
+    XCTAssertTrue(bound)
+    let port = Int(UInt16(bigEndian: address.sin_port))
+    let tcpServer = try await TestServer.start(tls: true, transports: [.tcp], port: port)
+    let target = "127.0.0.1:\(port)"
+
+    var configuration = Channel.Configuration.defaults
+    configuration.http3.handshakeTimeout = .seconds(1)
+    configuration.hybrid = .init(quicBrokenDuration: .milliseconds(500), maxQUICBrokenDuration: .seconds(5))
+    let first = try hybridChannel(port: port, certificate: tcpServer.certificate!, preferred: .quic, configuration: configuration)
+    let firstUsed = try await transport(of: first)
+    XCTAssertEqual(firstUsed, "HTTP/2", "TCP wins after the race delay while QUIC gets no answer")
+    let marked = await eventually { TransportHealth.shared.isQUICBroken(target) }
+    XCTAssertTrue(marked, "the QUIC handshake timed out while TCP worked")
+    first.close()
+
+    // The path comes back: a QUIC server replaces the silent socket on the same port.
+    close(silent)
+    let quicServer = try await TestServer.start(
+      tls: true, transports: [.quic], port: port, reusing: tcpServer.certificate)
+    let expired = await eventually { !TransportHealth.shared.isQUICBroken(target) }
+    XCTAssertTrue(expired, "the mark lasts 500 ms")
+    let second = try hybridChannel(port: port, certificate: tcpServer.certificate!, preferred: .quic, configuration: configuration)
+    let secondUsed = try await transport(of: second)
+    XCTAssertEqual(secondUsed, "HTTP/3", "calls use QUIC again once the mark has expired")
+    second.close()
+    await quicServer.stop()
+    await tcpServer.stop()
+  }
+
+  func testBothTransportsFailingIsUnavailable() async throws {
+    let certificateDirectory = FileManager.default.temporaryDirectory
+      .appendingPathComponent("tandem-tests-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: certificateDirectory, withIntermediateDirectories: true)
+    let certificate = try SelfSignedCertificate.generate(in: certificateDirectory)
+    // Bind and release a port, so that neither TCP nor UDP listens on it.
+    let server = try await TestServer.start(tls: true, transports: [.tcp, .quic], reusing: certificate)
+    let port = server.port
+    await server.stop()
+    let channel = try hybridChannel(port: port, certificate: certificate, preferred: .quic)
+    let error = await assertRPCError(.unavailable) { try await self.transport(of: channel) }
+    XCTAssertTrue(error?.message.contains("TCP failed") ?? false, "\(String(describing: error))")
+    XCTAssertTrue(error?.message.contains("QUIC failed") ?? false, "\(String(describing: error))")
+    channel.close()
+  }
+
+  func testHybridNeedsTLS() {
+    XCTAssertThrowsError(try Channel(target: "127.0.0.1:1", transport: .hybrid(preferred: .quic), security: .plaintext)) { error in
+      XCTAssertEqual((error as? ChannelError)?.kind, .transportUnavailable)
+      XCTAssertTrue("\(error)".contains("needs TLS"), "\(error)")
+    }
+  }
+
+  func testRaceDelayFollowsRoundTripTime() {
+    XCTAssertEqual(ConnectionPool.raceDelay(roundTripTime: nil), .milliseconds(300))
+    XCTAssertEqual(ConnectionPool.raceDelay(roundTripTime: .milliseconds(10)), .milliseconds(100))
+    XCTAssertEqual(ConnectionPool.raceDelay(roundTripTime: .milliseconds(200)), .milliseconds(300))
+    XCTAssertEqual(ConnectionPool.raceDelay(roundTripTime: .seconds(5)), .seconds(2))
+  }
+
+  func testBrokenMarkDoublesUpToMaximum() {
+    let health = TransportHealth()
+    let start = ContinuousClock.now
+    let durations = (0..<5).map { _ in
+      health.markQUICBroken("a:1", base: .seconds(300), maximum: .seconds(1000), now: start)
+    }
+    XCTAssertEqual(durations, [.seconds(300), .seconds(600), .seconds(1000), .seconds(1000), .seconds(1000)])
+    XCTAssertTrue(health.isQUICBroken("a:1", now: start + .seconds(999)))
+    XCTAssertFalse(health.isQUICBroken("a:1", now: start + .seconds(1000)))
+    XCTAssertFalse(health.isQUICBroken("b:1", now: start))
+    health.recordQUICSuccess("a:1", now: start)
+    XCTAssertFalse(health.isQUICBroken("a:1", now: start))
+    XCTAssertEqual(health.markQUICBroken("a:1", base: .seconds(300), maximum: .seconds(1000), now: start), .seconds(300))
+  }
+
+  func testHealthKeepsBoundedTargets() {
+    let health = TransportHealth()
+    let start = ContinuousClock.now
+    for index in 0..<(TransportHealth.maxTargets + 10) {
+      health.recordRoundTripTime("host:\(index)", .milliseconds(1), now: start + .milliseconds(index))
+    }
+    XCTAssertNil(health.roundTripTime("host:0"), "the oldest target is dropped")
+    XCTAssertNotNil(health.roundTripTime("host:\(TransportHealth.maxTargets + 9)"))
+  }
+}
+
+/// The race state machine alone.
+final class ConnectionRaceTests: XCTestCase {
+  func testPreferredWinsAndLateOtherIsClosed() {
+    var race = ConnectionRace(preferred: .quic)
+    XCTAssertEqual(race.begin(startBoth: false), [.start(.quic)])
+    XCTAssertEqual(race.delayElapsed(), [.start(.tcp)])
+    XCTAssertEqual(race.connected(.quic), [.clearQUICMark, .win(.quic)])
+    XCTAssertEqual(race.connected(.tcp), [.close(.tcp)])
+  }
+
+  func testPreferredFailureStartsOtherAtOnce() {
+    var race = ConnectionRace(preferred: .quic)
+    _ = race.begin(startBoth: false)
+    XCTAssertEqual(race.failed(.quic, reason: "unreachable"), [.start(.tcp)])
+    XCTAssertEqual(race.delayElapsed(), [])
+    XCTAssertEqual(race.connected(.tcp), [.win(.tcp), .markQUICBroken(reason: "unreachable")])
+  }
+
+  func testQUICFailingAfterTCPWonIsMarked() {
+    var race = ConnectionRace(preferred: .quic)
+    _ = race.begin(startBoth: false)
+    _ = race.delayElapsed()
+    XCTAssertEqual(race.connected(.tcp), [.win(.tcp)])
+    XCTAssertEqual(race.failed(.quic, reason: "handshake timeout"), [.markQUICBroken(reason: "handshake timeout")])
+  }
+
+  func testBothFailing() {
+    var race = ConnectionRace(preferred: .tcp)
+    XCTAssertEqual(race.begin(startBoth: false), [.start(.tcp)])
+    XCTAssertEqual(race.failed(.tcp, reason: "refused"), [.start(.quic)])
+    XCTAssertEqual(race.failed(.quic, reason: "unreachable"), [.fail(tcp: "refused", quic: "unreachable")])
+    XCTAssertEqual(race.connected(.quic), [.clearQUICMark, .close(.quic)])
+  }
+
+  func testBrokenPreferredStartsBoth() {
+    var race = ConnectionRace(preferred: .quic)
+    XCTAssertEqual(race.begin(startBoth: true), [.start(.quic), .start(.tcp)])
+    XCTAssertEqual(race.delayElapsed(), [])
+  }
+}
+
+/// The `Alt-Svc` field that advertises the server's HTTP/3 port to HTTP/2 clients.
+final class AlternativeServiceTests: XCTestCase {
+  /// Records the response headers of one stream.
+  private final class HeaderRecorder: HTTPStreamDelegate {
+    let headers = Mutex<[HTTPField]?>(nil)
+    let done = Mutex(false)
+    func stream(_ stream: any HTTPStream, didReceiveHeaders fields: [HTTPField], endStream: Bool) {
+      headers.withLock { $0 = fields }
+    }
+    func stream(_ stream: any HTTPStream, didReceiveData bytes: [UInt8], endStream: Bool) { stream.consume(bytes.count) }
+    func stream(_ stream: any HTTPStream, didReceiveTrailers fields: [HTTPField]) {}
+    func streamDidBecomeWritable(_ stream: any HTTPStream) {}
+    func stream(_ stream: any HTTPStream, didCloseWith reason: HTTPStreamCloseReason) { done.withLock { $0 = true } }
+  }
+
+  /// Sends one Echo/Get request over a raw HTTP/2 connection and returns the response headers.
+  private func responseHeaders(port: Int, certificate: SelfSignedCertificate) async throws -> [HTTPField] {
+    let connection = try await HTTP2ClientConnection.connect(
+      host: "127.0.0.1", port: port, loop: EventLoopGroup.shared.next(),
+      tls: TLSClientConfiguration(trust: .caFile(certificate.certificatePath), serverName: "localhost", alpn: ["h2"]))
+    let recorder = HeaderRecorder()
+    let stream = try connection.openStream(
+      requestHeaders: [
+        HTTPField(name: ":method", value: "POST"), HTTPField(name: ":scheme", value: "https"),
+        HTTPField(name: ":path", value: "/echo.v1.Echo/Get"), HTTPField(name: ":authority", value: "localhost"),
+        HTTPField(name: "content-type", value: "application/grpc"), HTTPField(name: "te", value: "trailers"),
+      ],
+      endStream: false, delegate: recorder)
+    stream.writeData([0, 0, 0, 0, 0], endStream: true)
+    let deadline = ContinuousClock.now + .seconds(10)
+    while !recorder.done.withLock({ $0 }) && ContinuousClock.now < deadline {
+      try await Task.sleep(for: .milliseconds(10))
+    }
+    connection.close()
+    return recorder.headers.withLock { $0 } ?? []
+  }
+
+  func testBothTransportsAdvertiseHTTP3() async throws {
+    let server = try await TestServer.start(tls: true, transports: [.tcp, .quic])
+    let headers = try await responseHeaders(port: server.port, certificate: server.certificate!)
+    XCTAssertEqual(headers.first(where: { $0.name == ":status" })?.value, "200")
+    XCTAssertEqual(headers.first(where: { $0.name == "alt-svc" })?.value, "h3=\":\(server.port)\"; ma=86400")
+    await server.stop()
+  }
+
+  func testTCPOnlyServerAdvertisesNothing() async throws {
+    let server = try await TestServer.start(tls: true, transports: [.tcp])
+    let headers = try await responseHeaders(port: server.port, certificate: server.certificate!)
+    XCTAssertEqual(headers.first(where: { $0.name == ":status" })?.value, "200")
+    XCTAssertNil(headers.first(where: { $0.name == "alt-svc" }))
+    await server.stop()
+  }
+}
