@@ -60,6 +60,15 @@ public protocol HTTPClientConnectionDelegate: AnyObject, Sendable {
 
   /// The connection closed. `detail` describes the cause (peer closed, I/O error, protocol error, idle).
   func connectionDidClose(_ connection: any HTTPClientConnection, detail: String)
+
+  /// Reports the unparsed `value` of a response's `Alt-Svc` field (RFC 7838), for the first such
+  /// response of the connection and again when the value changes. The default implementation
+  /// does nothing.
+  func connection(_ connection: any HTTPClientConnection, didReceiveAlternativeService value: String)
+}
+
+extension HTTPClientConnectionDelegate {
+  public func connection(_ connection: any HTTPClientConnection, didReceiveAlternativeService value: String) {}
 }
 
 /// An established client connection that carries many concurrent streams.

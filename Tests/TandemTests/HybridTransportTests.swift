@@ -278,3 +278,91 @@ final class AlternativeServiceTests: XCTestCase {
     await server.stop()
   }
 }
+
+/// Moving a hybrid channel from TCP to QUIC when the server advertises HTTP/3.
+final class AlternativeServiceDiscoveryTests: XCTestCase {
+  private func channel(port: Int, certificate: SelfSignedCertificate) throws -> Channel {
+    var configuration = Channel.Configuration.defaults
+    configuration.logHandler = StandardErrorLogHandler(minimumLevel: .error)
+    return try Channel(
+      target: "127.0.0.1:\(port)", transport: .hybrid(preferred: .tcp),
+      security: .tls(trust: .caFile(certificate.certificatePath), serverName: "localhost"), configuration: configuration)
+  }
+
+  private func transport(of channel: Channel) async throws -> String {
+    let response: Echo_V1_EchoResponse = try await channel.unary(
+      ControlService.transport, request: Echo_V1_EchoRequest(), metadata: [:], options: .defaults
+    ) { try $0.message }
+    return response.text
+  }
+
+  func testAdvertisedHTTP3TakesOverNewCalls() async throws {
+    let server = try await TestServer.start(tls: true, transports: [.tcp, .quic])
+    let channel = try channel(port: server.port, certificate: server.certificate!)
+    let first = try await transport(of: channel)
+    XCTAssertEqual(first, "HTTP/2", "TCP is preferred and wins the race")
+    var seen: [String] = [first]
+    let deadline = ContinuousClock.now + .seconds(10)
+    while seen.last != "HTTP/3" && ContinuousClock.now < deadline {
+      try await Task.sleep(for: .milliseconds(20))
+      seen.append(try await transport(of: channel))
+    }
+    XCTAssertEqual(seen.last, "HTTP/3", "after Alt-Svc, new calls move to QUIC without failing: \(seen)")
+    channel.close()
+    await server.stop()
+  }
+
+  func testWithoutAdvertisementCallsStayOnTCP() async throws {
+    let server = try await TestServer.start(tls: true, transports: [.tcp])
+    let channel = try channel(port: server.port, certificate: server.certificate!)
+    for _ in 0..<5 {
+      let used = try await transport(of: channel)
+      XCTAssertEqual(used, "HTTP/2")
+      try await Task.sleep(for: .milliseconds(50))
+    }
+    XCTAssertFalse(TransportHealth.shared.isQUICBroken("127.0.0.1:\(server.port)"), "QUIC was never tried")
+    channel.close()
+    await server.stop()
+  }
+}
+
+/// The `Alt-Svc` field value parser.
+final class AlternativeServiceParserTests: XCTestCase {
+  func testParsesAlternativesAndParameters() {
+    XCTAssertEqual(
+      AlternativeService.parse(#"h3=":8443"; ma=3600, h2="alt.example:443"; persist=1"#),
+      .alternatives([
+        AlternativeService(protocolID: "h3", host: "", port: 8443, maxAge: .seconds(3600)),
+        AlternativeService(protocolID: "h2", host: "alt.example", port: 443, maxAge: .seconds(86_400)),
+      ]))
+    XCTAssertEqual(
+      AlternativeService.parse(#" h3-29=":1" , ,h%33="[::1]:2";ma="60" "#),
+      .alternatives([
+        AlternativeService(protocolID: "h3-29", host: "", port: 1, maxAge: .seconds(86_400)),
+        AlternativeService(protocolID: "h3", host: "::1", port: 2, maxAge: .seconds(60)),
+      ]))
+    XCTAssertEqual(AlternativeService.parse("clear"), .clear)
+    XCTAssertEqual(AlternativeService.parse(#"h3=":443"; ma=99999999999"#),
+      .alternatives([AlternativeService(protocolID: "h3", host: "", port: 443, maxAge: .seconds(AlternativeService.maxMaxAgeSeconds))]))
+  }
+
+  func testRejectsMalformedValues() {
+    let malformed = [
+      "", "clear, h3=\":1\"", "h3", "h3=", "h3=:443", #"h3=":0""#, #"h3=":65536""#, #"h3=":""#, #"h3="host""#,
+      #"h3=":443"#, #"h3=":443"; ma=-1"#, #"h3=":443"; ma"#, #"h3=":443" x"#, #"h%3=":443""#, #"h3="a:b:443""#,
+      #"h3="[::1:443""#, "h3=\":4\u{1}43\"", String(repeating: "h3=\":1\",", count: 600),
+    ]
+    for value in malformed {
+      XCTAssertNil(AlternativeService.parse(value), value)
+    }
+  }
+
+  func testKeepsAtMostSixteenAlternatives() {
+    let value = (1...40).map { "h3=\":\($0)\"" }.joined(separator: ",")
+    guard case .alternatives(let alternatives)? = AlternativeService.parse(value) else {
+      return XCTFail("expected alternatives")
+    }
+    XCTAssertEqual(alternatives.count, AlternativeService.maxAlternatives)
+    XCTAssertEqual(alternatives.last?.port, 16)
+  }
+}

@@ -29,6 +29,8 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     var nextAttemptAllowedAt: ContinuousClock.Instant?
     var lastFailure: String?
     var closed = false
+    /// Whether a QUIC connection learned from `Alt-Svc` is being opened.
+    var upgrading = false
   }
 
   init(target: ChannelTarget, policy: TransportPolicy.Kind, security: Channel.Security, configuration: Channel.Configuration) {
@@ -142,6 +144,55 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     }
   }
 
+  func connection(_ connection: any HTTPClientConnection, didReceiveAlternativeService value: String) {
+    guard case .hybrid = policy, connection.version == .http2 else { return }
+    guard case .alternatives(let alternatives)? = AlternativeService.parse(value),
+      let http3 = alternatives.first(where: { $0.protocolID == "h3" && ($0.host.isEmpty || $0.host == target.host) })
+    else { return }
+    guard !TransportHealth.shared.isQUICBroken(authority) else { return }
+    let start = state.withLock { state -> Bool in
+      guard !state.closed, !state.upgrading, let current = state.connection, current === connection else { return false }
+      state.upgrading = true
+      return true
+    }
+    guard start else { return }
+    configuration.logHandler.log(
+      level: .info, message: "the server offers HTTP/3 (Alt-Svc); opening a QUIC connection",
+      metadata: [("target", authority), ("port", String(http3.port))])
+    Task { await self.upgrade(replacing: connection, port: http3.port) }
+  }
+
+  /// Opens a QUIC connection to `port` and moves new calls to it from `tcp`, which closes once
+  /// its running calls finish. When QUIC fails, it is marked broken for the target.
+  private func upgrade(replacing tcp: any HTTPClientConnection, port: Int) async {
+    let logger = configuration.logHandler
+    do {
+      let quic = try await connectOnce(.quic, port: port)
+      let replaced = state.withLock { state -> Bool in
+        state.upgrading = false
+        guard !state.closed, let current = state.connection, current === tcp else { return false }
+        state.connection = quic
+        return true
+      }
+      guard replaced else {
+        quic.close()
+        return
+      }
+      logger.log(
+        level: .info, message: "new calls use QUIC, and the TCP connection closes after its calls",
+        metadata: [("target", authority)])
+      tcp.close()
+    } catch {
+      state.withLock { $0.upgrading = false }
+      let hybrid = configuration.hybrid
+      let duration = TransportHealth.shared.markQUICBroken(
+        authority, base: hybrid.quicBrokenDuration, maximum: hybrid.maxQUICBrokenDuration)
+      logger.log(
+        level: .warning, message: "QUIC failed while TCP works; QUIC is marked broken for this target",
+        metadata: [("target", authority), ("reason", "\(error)"), ("duration", duration.millisecondsText)])
+    }
+  }
+
   // MARK: Connecting
 
   private enum Step {
@@ -235,7 +286,7 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
 
   /// Opens one connection over `transport`, and records the round-trip time its handshake
   /// took: one round trip for QUIC, two for TCP with TLS (TCP's, then TLS 1.3's).
-  func connectOnce(_ transport: ConnectionRace.Transport) async throws -> any HTTPClientConnection {
+  func connectOnce(_ transport: ConnectionRace.Transport, port: Int? = nil) async throws -> any HTTPClientConnection {
     let group = configuration.eventLoopGroup ?? .shared
     var tls: TLSClientConfiguration?
     if case .tls(let trust, let serverName) = security.mode {
@@ -255,7 +306,7 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
       }
       let connection = try await HTTP3ClientConnection.connect(
         host: target.host,
-        port: target.port,
+        port: port ?? target.port,
         loop: group.next(),
         tls: QUICClientTLSConfiguration(trust: tls.trust, serverName: tls.serverName),
         configuration: configuration.http3,
@@ -270,7 +321,7 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     case .tcp:
       let connection = try await HTTP2ClientConnection.connect(
         host: target.host,
-        port: target.port,
+        port: port ?? target.port,
         loop: group.next(),
         tls: tls,
         configuration: configuration.http2,

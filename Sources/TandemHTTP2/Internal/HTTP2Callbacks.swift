@@ -180,6 +180,12 @@ extension HTTP2Session {
         return
       }
       stream.receivedHeaders = true
+      if let value = fields.first(named: "alt-svc"), value != reportedAlternativeService,
+        let connection = clientConnection, let clientDelegate
+      {
+        reportedAlternativeService = value
+        clientDelegate.connection(connection, didReceiveAlternativeService: value)
+      }
       stream.delegate?.stream(stream, didReceiveHeaders: fields, endStream: endStream)
     }
   }

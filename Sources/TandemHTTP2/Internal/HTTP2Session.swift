@@ -70,6 +70,8 @@ final class HTTP2Session: ByteStreamHandler, @unchecked Sendable {
   // Client side.
   weak var clientConnection: HTTP2ClientConnection?
   var clientDelegate: (any HTTPClientConnectionDelegate)?
+  /// The last `alt-svc` value reported to ``clientDelegate``.
+  var reportedAlternativeService: String?
 
   /// Called once from `channelActive`, with an error when the connection cannot speak HTTP/2.
   var onActive: ((HTTPTransportError?) -> Void)?
