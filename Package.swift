@@ -102,8 +102,12 @@ let package = Package(
     ),
     .testTarget(name: "TandemIOTests", dependencies: ["TandemIO"]),
     .testTarget(name: "TandemHTTP2Tests", dependencies: ["TandemHTTP2", "TandemHTTP", "TandemIO"]),
-    .testTarget(name: "TandemHTTP3Tests", dependencies: ["TandemHTTP3", "TandemHTTP", "TandemIO", "Tandem", "EchoProtos"]),
+    // Test helpers shared by several test targets: the impairing UDP relay.
+    .target(name: "TandemTestSupport", dependencies: ["TandemIO"], path: "Tests/TandemTestSupport"),
+    .testTarget(
+      name: "TandemHTTP3Tests", dependencies: ["TandemHTTP3", "TandemHTTP", "TandemIO", "Tandem", "EchoProtos", "TandemTestSupport"]),
     .testTarget(name: "TandemCoreTests", dependencies: ["TandemCore", "TandemHTTP", "TandemProtobuf"]),
-    .testTarget(name: "TandemTests", dependencies: ["Tandem", "EchoProtos", "TandemHTTP", "TandemHTTP2", "TandemIO"]),
+    .testTarget(
+      name: "TandemTests", dependencies: ["Tandem", "EchoProtos", "TandemHTTP", "TandemHTTP2", "TandemIO", "TandemTestSupport"]),
   ]
 )

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build quic-relay, the test UDP relay (Tests/TandemHTTP3Tests/Support/UDPRelay.swift) as an
+# Build quic-relay, the test UDP relay (Tests/TandemTestSupport/UDPRelay.swift) as an
 # executable, and print the path of the binary on stdout.
 #
 # Usage: Benchmarks/quic/build_relay.sh
@@ -11,7 +11,7 @@ set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 package="$repo_root/.build/quic-bench-relay"
-sources="$repo_root/Tests/TandemHTTP3Tests/Support"
+sources="$repo_root/Tests/TandemTestSupport"
 
 mkdir -p "$package/Sources/quic-relay"
 for module in TandemIO CTandemShims COpenSSL; do

@@ -558,7 +558,7 @@ section_zero_rtt() {
     done
     client_port=$(awk '/^LISTENING/ {print $2; exit}' "$work_dir/relay.out")
     sleep 0.3
-    delay_note="quic-relay (Tests/TandemHTTP3Tests/Support/UDPRelay.swift) adding ${delay_ms} ms in each direction"
+    delay_note="quic-relay (Tests/TandemTestSupport/UDPRelay.swift) adding ${delay_ms} ms in each direction"
   fi
   local url="https://localhost:$client_port/index.html"
   local session="$work_dir/session.pem" parameters="$work_dir/tp.txt"

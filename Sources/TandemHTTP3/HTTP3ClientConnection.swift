@@ -49,6 +49,9 @@ public final class HTTP3ClientConnection: HTTPClientConnection, Sendable {
   ///   - timeout: the longest the handshake may take, default 20 s (the configuration's
   ///     `handshakeTimeout` also applies).
   ///   - logger: where connection events are logged; default ``HTTPTransportLogger/disabled``.
+  ///   - waitsForHandshake: `false` (the default) returns as soon as 0-RTT is possible, so that
+  ///     early requests can go out; `true` returns only once the handshake has completed, which
+  ///     proves that the path works (a race between transports needs that).
   /// - Throws: ``HTTPTransportError`` when resolving or the handshake fails or times out,
   ///   ``TLSError`` when the certificate does not verify or a file is invalid, ``IOError``
   ///   when the socket cannot be created.
@@ -58,7 +61,8 @@ public final class HTTP3ClientConnection: HTTPClientConnection, Sendable {
     sessionCache: QUICSessionCache? = .shared,
     delegate: (any HTTPClientConnectionDelegate)? = nil,
     timeout: Duration = .seconds(20),
-    logger: HTTPTransportLogger = .disabled
+    logger: HTTPTransportLogger = .disabled,
+    waitsForHandshake: Bool = false
   ) async throws -> HTTP3ClientConnection {
     try configuration.validate()
     let context = try tls.makeContext()
@@ -102,7 +106,7 @@ public final class HTTP3ClientConnection: HTTPClientConnection, Sendable {
           return
         }
         quic.writePackets()
-        if quic.attemptedEarlyData {
+        if quic.attemptedEarlyData && !waitsForHandshake {
           // Early data is possible: requests may be sent before the handshake completes.
           finish(nil)
         }

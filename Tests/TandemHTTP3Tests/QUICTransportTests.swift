@@ -6,6 +6,8 @@ import TandemHTTP3
 import TandemIO
 import XCTest
 
+@testable import TandemTestSupport
+
 /// QUIC behaviour that the shared call suite does not reach: stream credit, resumption and
 /// 0-RTT, migration, idle timeout, graceful shutdown, and the server's replies without a connection.
 final class QUICTransportTests: XCTestCase {

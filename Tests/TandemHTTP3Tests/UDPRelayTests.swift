@@ -1,6 +1,8 @@
 import TandemIO
 import XCTest
 
+@testable import TandemTestSupport
+
 /// Checks of the test relay with plain UDP sockets on 127.0.0.1: forwarding, sessions, every
 /// impairment, seeded repeatability and invalid settings.
 final class UDPRelayTests: XCTestCase {

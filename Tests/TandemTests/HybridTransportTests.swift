@@ -8,6 +8,7 @@ import TandemIO
 import XCTest
 
 @testable import Tandem
+@testable import TandemTestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -126,6 +127,57 @@ final class HybridTransportTests: XCTestCase {
     second.close()
     await quicServer.stop()
     await tcpServer.stop()
+  }
+
+  func testBlackHoleMidConnectionMovesCallsToTCP() async throws {
+    // QUIC reaches the server through a relay that can black-hole it; TCP at the relay's
+    // port number reaches a second server with the same services and certificate.
+    let quicServer = try await TestServer.start(tls: true, transports: [.quic])
+    let group = EventLoopGroup(threadCount: 1)
+    let relay = try UDPRelay(target: try SocketAddress(ipAddress: "127.0.0.1", port: quicServer.port), on: group.next())
+    let tcpServer = try await TestServer.start(
+      tls: true, transports: [.tcp], port: relay.port, reusing: quicServer.certificate)
+    let target = "127.0.0.1:\(relay.port)"
+
+    var configuration = Channel.Configuration.defaults
+    configuration.http3.idleTimeout = .seconds(1)
+    configuration.http3.handshakeTimeout = .seconds(1)
+    configuration.hybrid = .init(quicBrokenDuration: .milliseconds(500), maxQUICBrokenDuration: .seconds(5))
+    let channel = try hybridChannel(
+      port: relay.port, certificate: quicServer.certificate!, preferred: .quic, configuration: configuration)
+    let first = try await transport(of: channel)
+    XCTAssertEqual(first, "HTTP/3")
+
+    relay.setBlackHole(true)
+    // Calls on the silent QUIC connection fail with UNAVAILABLE once it times out; after
+    // that, a new race puts new calls on TCP.
+    var outcomes: [String] = []
+    let deadline = ContinuousClock.now + .seconds(15)
+    while outcomes.last != "HTTP/2" && ContinuousClock.now < deadline {
+      do {
+        outcomes.append(try await transport(of: channel))
+      } catch let error as RPCError {
+        XCTAssertEqual(error.code, .unavailable, "\(error)")
+        outcomes.append("unavailable: \(error.message)")
+      }
+    }
+    XCTAssertEqual(outcomes.last, "HTTP/2", "new calls move to TCP: \(outcomes)")
+    let marked = await eventually { TransportHealth.shared.isQUICBroken(target) }
+    XCTAssertTrue(marked, "the black-holed QUIC handshake failed while TCP worked")
+    channel.close()
+
+    relay.setBlackHole(false)
+    let expired = await eventually { !TransportHealth.shared.isQUICBroken(target) }
+    XCTAssertTrue(expired)
+    let later = try hybridChannel(
+      port: relay.port, certificate: quicServer.certificate!, preferred: .quic, configuration: configuration)
+    let recovered = try await transport(of: later)
+    XCTAssertEqual(recovered, "HTTP/3", "QUIC carries calls again once the path is back and the mark expired")
+    later.close()
+    await relay.close()
+    await tcpServer.stop()
+    await quicServer.stop()
+    await group.shutdownGracefully()
   }
 
   func testBothTransportsFailingIsUnavailable() async throws {

@@ -60,7 +60,7 @@ final class RaceRunner: Sendable {
   private func start(_ transport: ConnectionRace.Transport) {
     Task {
       do {
-        let connection = try await pool.connectOnce(transport)
+        let connection = try await pool.connectOnce(transport, provingPath: true)
         connections.withLock { $0[transport] = connection }
         perform(machine.withLock { $0.connected(transport) })
       } catch {

@@ -167,7 +167,7 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
   private func upgrade(replacing tcp: any HTTPClientConnection, port: Int) async {
     let logger = configuration.logHandler
     do {
-      let quic = try await connectOnce(.quic, port: port)
+      let quic = try await connectOnce(.quic, port: port, provingPath: true)
       let replaced = state.withLock { state -> Bool in
         state.upgrading = false
         guard !state.closed, let current = state.connection, current === tcp else { return false }
@@ -286,7 +286,11 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
 
   /// Opens one connection over `transport`, and records the round-trip time its handshake
   /// took: one round trip for QUIC, two for TCP with TLS (TCP's, then TLS 1.3's).
-  func connectOnce(_ transport: ConnectionRace.Transport, port: Int? = nil) async throws -> any HTTPClientConnection {
+  /// With `provingPath`, a QUIC connection returns only after its handshake completed, even
+  /// when 0-RTT would allow earlier requests: only a finished handshake shows that the path works.
+  func connectOnce(
+    _ transport: ConnectionRace.Transport, port: Int? = nil, provingPath: Bool = false
+  ) async throws -> any HTTPClientConnection {
     let group = configuration.eventLoopGroup ?? .shared
     var tls: TLSClientConfiguration?
     if case .tls(let trust, let serverName) = security.mode {
@@ -313,10 +317,14 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
         sessionCache: configuration.quicSessionCache,
         delegate: self,
         timeout: configuration.connectTimeout,
-        logger: configuration.logHandler.transportLogger
+        logger: configuration.logHandler.transportLogger,
+        waitsForHandshake: provingPath
       )
-      TransportHealth.shared.recordRoundTripTime(authority, ContinuousClock.now - started)
-      TransportHealth.shared.recordQUICSuccess(authority)
+      if provingPath {
+        // Without it the connection may have returned before the handshake, for 0-RTT.
+        TransportHealth.shared.recordRoundTripTime(authority, ContinuousClock.now - started)
+        TransportHealth.shared.recordQUICSuccess(authority)
+      }
       return connection
     case .tcp:
       let connection = try await HTTP2ClientConnection.connect(
