@@ -50,8 +50,8 @@ public final class HTTP3ClientConnection: HTTPClientConnection, Sendable {
   ///     `handshakeTimeout` also applies).
   ///   - logger: where connection events are logged; default ``HTTPTransportLogger/disabled``.
   ///   - waitsForHandshake: `false` (the default) returns as soon as 0-RTT is possible, so that
-  ///     early requests can go out; `true` returns only once the handshake has completed, which
-  ///     proves that the path works (a race between transports needs that).
+  ///     early requests can go out. `true` returns only once the handshake has completed,
+  ///     because only that proves the path works, as a race between transports needs.
   /// - Throws: ``HTTPTransportError`` when resolving or the handshake fails or times out,
   ///   ``TLSError`` when the certificate does not verify or a file is invalid, ``IOError``
   ///   when the socket cannot be created.
