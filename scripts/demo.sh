@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Echo example, starts echo-server with a self-signed certificate on a free
 # port of 127.0.0.1, makes each kind of call with echo-client over HTTP/2 with TLS, over
-# HTTP/3 on QUIC and over plaintext HTTP/2, prints what happened, and stops the server.
+# HTTP/3 on QUIC and over plaintext HTTP/2, shows a hybrid client racing QUIC against TCP,
+# prints what happened, and stops the server.
 # Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,6 +71,8 @@ echo "--- bidirectional streaming"
 "${client[@]}" update ping pong
 echo "--- a certificate the client does not trust is rejected"
 "$bin/echo-client" --target "127.0.0.1:$port" get "no trust" || true
+echo "--- a hybrid client races QUIC against TCP; this server has no QUIC, so TCP carries the call"
+"${client[@]}" --transport hybrid get "hello after falling back"
 stop_server
 
 echo
@@ -89,6 +92,8 @@ echo "--- bidirectional streaming over HTTP/3"
 "${quic_client[@]}" update ping pong
 echo "--- the same server over HTTP/2 on TCP"
 "$bin/echo-client" --target "127.0.0.1:$port" --ca "$ca" --server-name localhost get "hello over tcp"
+echo "--- a hybrid client races QUIC against TCP; QUIC wins here"
+"$bin/echo-client" --target "127.0.0.1:$port" --ca "$ca" --server-name localhost --transport hybrid get "hello over the winner"
 stop_server
 
 echo

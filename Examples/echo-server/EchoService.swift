@@ -2,10 +2,13 @@ import EchoProtos
 import Tandem
 
 /// The Echo service: returns what it receives, and copies request metadata whose key starts
-/// with `x-echo-` into both the initial and the trailing response metadata.
+/// with `x-echo-` into both the initial and the trailing response metadata. The initial
+/// metadata also names the HTTP version the call came in on (`x-served-over: HTTP/3`).
 struct EchoService: Echo_V1_Echo.Service {
   /// The prefix of request metadata keys that the service echoes back.
   static let echoedMetadataPrefix = "x-echo-"
+  /// The initial response metadata key that names the call's HTTP version.
+  static let servedOverKey = "x-served-over"
 
   func get(_ request: Echo_V1_EchoRequest, context: ServerContext) async throws -> Echo_V1_EchoResponse {
     echoMetadata(context)
@@ -62,7 +65,8 @@ struct EchoService: Echo_V1_Echo.Service {
       case .binary(let bytes): echoed.addBinary(bytes, forKey: key)
       }
     }
-    context.initialResponseMetadata = echoed
     context.trailingResponseMetadata = echoed
+    echoed.addString("\(context.transport)", forKey: Self.servedOverKey)
+    context.initialResponseMetadata = echoed
   }
 }
