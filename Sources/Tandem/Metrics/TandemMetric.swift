@@ -1,0 +1,162 @@
+/// The metrics that Tandem reports to a ``MetricsRecorder``, with their Prometheus names,
+/// types, label keys and help texts.
+///
+/// Names start with `tandem_`, counters end in `_total`, and units come before that suffix
+/// (`_seconds`, `_bytes`). Durations are in seconds. Most series carry two labels:
+///
+/// - ``Label/transport``: `"tcp"` (HTTP/2) or `"quic"` (HTTP/3), see ``Transport``.
+/// - ``Label/target``: the channel's target as `host:port`, such as `"example.com:443"`.
+///
+/// ```swift
+/// recorder.increment(
+///   counter: TandemMetric.callsFinished.name, by: 1,
+///   labels: [(TandemMetric.Label.transport, TandemMetric.Transport.quic),
+///            (TandemMetric.Label.target, "example.com:443"),
+///            (TandemMetric.Label.status, StatusCode.ok.description)])
+/// ```
+public enum TandemMetric: String, CaseIterable, Sendable {
+  /// Connections opened, counted once the handshake (TLS and ALPN included) finished.
+  case connectionsOpened = "tandem_connections_opened_total"
+
+  /// Connection attempts that failed: refused, timed out, or a failed handshake.
+  case connectionsFailed = "tandem_connections_failed_total"
+
+  /// Connections open now: +1 when one opens, -1 when it closes.
+  case connectionsOpen = "tandem_connections_open"
+
+  /// Time from the start of a connection attempt to the end of its handshake, TLS and ALPN
+  /// included, in seconds.
+  case handshakeDuration = "tandem_handshake_duration_seconds"
+
+  /// Calls started.
+  case callsStarted = "tandem_calls_started_total"
+
+  /// Calls finished, by gRPC status (label ``Label/status``).
+  case callsFinished = "tandem_calls_finished_total"
+
+  /// Time from the start of a call to its status, in seconds.
+  case callDuration = "tandem_call_duration_seconds"
+
+  /// Bytes sent on connections, counted at the HTTP layer (frames, before TLS or QUIC
+  /// encryption).
+  case sentBytes = "tandem_sent_bytes_total"
+
+  /// Bytes received on connections, counted at the HTTP layer (frames, after TLS or QUIC
+  /// decryption).
+  case receivedBytes = "tandem_received_bytes_total"
+
+  /// The last smoothed round-trip time measured on a connection, in seconds.
+  case roundTripTime = "tandem_rtt_seconds"
+
+  /// Transport races won: the ``Label/transport`` label names the winner.
+  case racesWon = "tandem_races_won_total"
+
+  /// Moves to the other transport after the preferred one failed or was marked broken: the
+  /// ``Label/transport`` label names the transport moved to.
+  case fallbacks = "tandem_fallbacks_total"
+
+  /// Times a transport was marked broken for a target: the ``Label/transport`` label names the
+  /// broken transport.
+  case brokenMarks = "tandem_broken_marks_total"
+
+  /// Transport choices of the adaptive policy, by the transport chosen
+  /// (label ``Label/chosen``) and the reason (label ``Label/reason``).
+  case adaptiveDecisions = "tandem_adaptive_decisions_total"
+
+  /// Updates that ``PrometheusMetrics`` dropped because they would have created a series past
+  /// its series limit.
+  case droppedSeries = "tandem_metrics_dropped_series_total"
+
+  /// Updates that ``PrometheusMetrics`` dropped as invalid, by reason (label
+  /// ``Label/reason``): an invalid metric or label name, a type conflict, a negative counter
+  /// increment, or a value out of range.
+  case invalidSamples = "tandem_metrics_invalid_samples_total"
+
+  /// The Prometheus metric type of a metric.
+  public enum Kind: String, Sendable, Hashable, CaseIterable {
+    /// A value that only goes up.
+    case counter
+    /// A value that goes up and down.
+    case gauge
+    /// Observations counted in buckets, with their sum and count.
+    case histogram
+  }
+
+  /// The label keys Tandem uses.
+  public enum Label {
+    /// `"transport"`: `"tcp"` or `"quic"`, see ``TandemMetric/Transport``.
+    public static let transport = "transport"
+    /// `"target"`: the channel's target as `host:port`.
+    public static let target = "target"
+    /// `"status"`: the gRPC status code name, as `StatusCode.description` writes it, such as
+    /// `"OK"` or `"UNAVAILABLE"`.
+    public static let status = "status"
+    /// `"chosen"`: the transport an adaptive decision picked, `"tcp"` or `"quic"`.
+    public static let chosen = "chosen"
+    /// `"reason"`: why an adaptive decision was made, or why an update was dropped.
+    public static let reason = "reason"
+  }
+
+  /// The values of the ``Label/transport`` and ``Label/chosen`` labels.
+  public enum Transport {
+    /// HTTP/2 over TCP.
+    public static let tcp = "tcp"
+    /// HTTP/3 over QUIC.
+    public static let quic = "quic"
+  }
+
+  /// The metric name, such as `tandem_calls_started_total`.
+  public var name: String { rawValue }
+
+  /// The Prometheus metric type.
+  public var kind: Kind {
+    switch self {
+    case .connectionsOpen, .roundTripTime:
+      return .gauge
+    case .handshakeDuration, .callDuration:
+      return .histogram
+    case .connectionsOpened, .connectionsFailed, .callsStarted, .callsFinished, .sentBytes, .receivedBytes,
+      .racesWon, .fallbacks, .brokenMarks, .adaptiveDecisions, .droppedSeries, .invalidSamples:
+      return .counter
+    }
+  }
+
+  /// The label keys of the metric's series, in the order Tandem reports them.
+  public var labelKeys: [String] {
+    switch self {
+    case .callsFinished:
+      return [Label.transport, Label.target, Label.status]
+    case .adaptiveDecisions:
+      return [Label.target, Label.chosen, Label.reason]
+    case .droppedSeries:
+      return []
+    case .invalidSamples:
+      return [Label.reason]
+    case .connectionsOpened, .connectionsFailed, .connectionsOpen, .handshakeDuration, .callsStarted,
+      .callDuration, .sentBytes, .receivedBytes, .roundTripTime, .racesWon, .fallbacks, .brokenMarks:
+      return [Label.transport, Label.target]
+    }
+  }
+
+  /// The text of the metric's `# HELP` line.
+  public var help: String {
+    switch self {
+    case .connectionsOpened: return "Connections opened, counted after the handshake finished."
+    case .connectionsFailed: return "Connection attempts that failed."
+    case .connectionsOpen: return "Connections open now."
+    case .handshakeDuration: return "Connection handshake duration, TLS and ALPN included, in seconds."
+    case .callsStarted: return "Calls started."
+    case .callsFinished: return "Calls finished, by gRPC status."
+    case .callDuration: return "Call duration from start to status, in seconds."
+    case .sentBytes: return "Bytes sent at the HTTP layer."
+    case .receivedBytes: return "Bytes received at the HTTP layer."
+    case .roundTripTime: return "Last smoothed round-trip time of a connection, in seconds."
+    case .racesWon: return "Transport races won, by winning transport."
+    case .fallbacks: return "Moves to the other transport, by the transport moved to."
+    case .brokenMarks: return "Times a transport was marked broken for a target."
+    case .adaptiveDecisions: return "Transport choices of the adaptive policy, by chosen transport and reason."
+    case .droppedSeries: return "Updates dropped because the series limit was reached."
+    case .invalidSamples: return "Updates dropped as invalid, by reason."
+    }
+  }
+}
