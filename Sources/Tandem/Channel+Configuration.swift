@@ -109,6 +109,10 @@ extension Channel {
     public var logHandler: any LogHandler
     /// Settings of the hybrid policy: how long QUIC stays marked broken.
     public var hybrid: Hybrid
+    /// Where the channel reports its connection metrics (``TandemMetric``): connections opened,
+    /// failed and open, handshake time, round-trip time, races won, fallbacks and broken marks,
+    /// per transport and target. Default ``NoMetrics``, which records nothing.
+    public var metrics: any MetricsRecorder
 
     /// The default configuration.
     public static var defaults: Configuration { Configuration() }
@@ -122,7 +126,8 @@ extension Channel {
       backoff: Backoff = .defaults,
       eventLoopGroup: EventLoopGroup? = nil,
       logHandler: any LogHandler = StandardErrorLogHandler(minimumLevel: .warning),
-      hybrid: Hybrid = .defaults
+      hybrid: Hybrid = .defaults,
+      metrics: any MetricsRecorder = NoMetrics()
     ) {
       self.calls = calls
       self.http2 = http2
@@ -133,6 +138,7 @@ extension Channel {
       self.eventLoopGroup = eventLoopGroup
       self.logHandler = logHandler
       self.hybrid = hybrid
+      self.metrics = metrics
     }
   }
 

@@ -80,6 +80,34 @@ final class HybridTransportTests: XCTestCase {
     XCTAssertFalse(TransportHealth.shared.isQUICBroken(target))
   }
 
+  func testFallbackIsVisibleInMetrics() async throws {
+    let server = try await TestServer.start(tls: true, transports: [.tcp])
+    let target = "127.0.0.1:\(server.port)"
+    let metrics = PrometheusMetrics()
+    var configuration = Channel.Configuration.defaults
+    configuration.metrics = metrics
+    let channel = try hybridChannel(
+      port: server.port, certificate: server.certificate!, preferred: .quic, configuration: configuration)
+    let used = try await transport(of: channel)
+    XCTAssertEqual(used, "HTTP/2")
+    let tcp = [(TandemMetric.Label.transport, "tcp"), (TandemMetric.Label.target, target)]
+    let quic = [(TandemMetric.Label.transport, "quic"), (TandemMetric.Label.target, target)]
+    let marked = await eventually { metrics.counterValue(TandemMetric.brokenMarks.name, labels: quic) == 1 }
+    XCTAssertTrue(marked, metrics.render())
+    XCTAssertEqual(metrics.counterValue(TandemMetric.connectionsOpened.name, labels: tcp), 1)
+    XCTAssertEqual(metrics.counterValue(TandemMetric.connectionsFailed.name, labels: quic), 1)
+    XCTAssertEqual(metrics.counterValue(TandemMetric.racesWon.name, labels: tcp), 1)
+    XCTAssertEqual(metrics.counterValue(TandemMetric.fallbacks.name, labels: tcp), 1)
+    XCTAssertEqual(metrics.gaugeValue(TandemMetric.connectionsOpen.name, labels: tcp), 1)
+    XCTAssertNotNil(metrics.gaugeValue(TandemMetric.roundTripTime.name, labels: tcp))
+    XCTAssertEqual(metrics.histogramValue(TandemMetric.handshakeDuration.name, labels: tcp)?.count, 1)
+    XCTAssertTrue(metrics.render().contains("tandem_races_won_total{"), metrics.render())
+    channel.close()
+    let closed = await eventually { metrics.gaugeValue(TandemMetric.connectionsOpen.name, labels: tcp) == 0 }
+    XCTAssertTrue(closed, metrics.render())
+    await server.stop()
+  }
+
   func testUsesQUICWhenTCPIsClosed() async throws {
     let server = try await TestServer.start(tls: true, transports: [.quic])
     let channel = try hybridChannel(port: server.port, certificate: server.certificate!, preferred: .tcp)

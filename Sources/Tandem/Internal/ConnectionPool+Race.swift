@@ -89,6 +89,7 @@ final class RaceRunner: Sendable {
         start(transport)
       case .win(let transport):
         guard let connection = connections.withLock({ $0[transport] }) else { continue }
+        pool.recordRaceWon(by: transport, preferred: preferred)
         if transport != preferred {
           logger.log(
             level: .info, message: "the other transport won the race",
@@ -104,6 +105,7 @@ final class RaceRunner: Sendable {
         let hybrid = pool.configuration.hybrid
         let duration = TransportHealth.shared.markQUICBroken(
           authority, base: hybrid.quicBrokenDuration, maximum: hybrid.maxQUICBrokenDuration)
+        pool.recordQUICBroken()
         logger.log(
           level: .warning, message: "QUIC failed while TCP works; QUIC is marked broken for this target",
           metadata: [("target", authority), ("reason", reason), ("duration", duration.millisecondsText)])

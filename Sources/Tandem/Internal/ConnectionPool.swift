@@ -31,6 +31,8 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     var closed = false
     /// Whether a QUIC connection learned from `Alt-Svc` is being opened.
     var upgrading = false
+    /// The open connections and their transports, which the open-connections gauge counts.
+    var counted: [ObjectIdentifier: ConnectionRace.Transport] = [:]
   }
 
   init(target: ChannelTarget, policy: TransportPolicy.Kind, security: Channel.Security, configuration: Channel.Configuration) {
@@ -130,6 +132,9 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
   }
 
   func connectionDidClose(_ connection: any HTTPClientConnection, detail: String) {
+    if let transport = state.withLock({ $0.counted.removeValue(forKey: ObjectIdentifier(connection)) }) {
+      recordOpenChange(transport, by: -1)
+    }
     let wasCurrent: Bool = state.withLock { state in
       guard let current = state.connection, current === connection else { return false }
       state.connection = nil
@@ -187,6 +192,7 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
       let hybrid = configuration.hybrid
       let duration = TransportHealth.shared.markQUICBroken(
         authority, base: hybrid.quicBrokenDuration, maximum: hybrid.maxQUICBrokenDuration)
+      recordQUICBroken()
       logger.log(
         level: .warning, message: "QUIC failed while TCP works; QUIC is marked broken for this target",
         metadata: [("target", authority), ("reason", "\(error)"), ("duration", duration.millisecondsText)])
@@ -291,7 +297,6 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
   func connectOnce(
     _ transport: ConnectionRace.Transport, port: Int? = nil, provingPath: Bool = false
   ) async throws -> any HTTPClientConnection {
-    let group = configuration.eventLoopGroup ?? .shared
     var tls: TLSClientConfiguration?
     if case .tls(let trust, let serverName) = security.mode {
       let ioTrust: TLSClientConfiguration.Trust
@@ -302,6 +307,30 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
       }
       tls = TLSClientConfiguration(trust: ioTrust, serverName: serverName ?? target.host, alpn: ["h2"])
     }
+    let started = ContinuousClock.now
+    do {
+      let (connection, roundTripTime) = try await open(transport, tls: tls, port: port, provingPath: provingPath)
+      // Every counted connection adds 1 to the open gauge and takes it away once uncounted.
+      let key = ObjectIdentifier(connection)
+      state.withLock { $0.counted[key] = transport }
+      recordOpened(transport, handshake: ContinuousClock.now - started, roundTripTime: roundTripTime)
+      if !connection.isAcceptingStreams, state.withLock({ $0.counted.removeValue(forKey: key) }) != nil {
+        // It closed already, and its close may have come before it was counted.
+        recordOpenChange(transport, by: -1)
+      }
+      return connection
+    } catch {
+      recordFailed(transport)
+      throw error
+    }
+  }
+
+  /// Opens the connection for ``connectOnce(_:port:provingPath:)`` and returns it with the
+  /// round-trip time its handshake showed, if any.
+  private func open(
+    _ transport: ConnectionRace.Transport, tls: TLSClientConfiguration?, port: Int?, provingPath: Bool
+  ) async throws -> (any HTTPClientConnection, Duration?) {
+    let group = configuration.eventLoopGroup ?? .shared
     let started = ContinuousClock.now
     switch transport {
     case .quic:
@@ -320,12 +349,14 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
         logger: configuration.logHandler.transportLogger,
         waitsForHandshake: provingPath
       )
-      if provingPath {
-        // Without it the connection may have returned before the handshake, for 0-RTT.
-        TransportHealth.shared.recordRoundTripTime(authority, ContinuousClock.now - started)
-        TransportHealth.shared.recordQUICSuccess(authority)
+      guard provingPath else {
+        // The connection may have returned before the handshake, for 0-RTT.
+        return (connection, nil)
       }
-      return connection
+      let roundTripTime = ContinuousClock.now - started
+      TransportHealth.shared.recordRoundTripTime(authority, roundTripTime)
+      TransportHealth.shared.recordQUICSuccess(authority)
+      return (connection, roundTripTime)
     case .tcp:
       let connection = try await HTTP2ClientConnection.connect(
         host: target.host,
@@ -338,8 +369,9 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
         logger: configuration.logHandler.transportLogger
       )
       let elapsed = ContinuousClock.now - started
-      TransportHealth.shared.recordRoundTripTime(authority, tls == nil ? elapsed : elapsed / 2)
-      return connection
+      let roundTripTime = tls == nil ? elapsed : elapsed / 2
+      TransportHealth.shared.recordRoundTripTime(authority, roundTripTime)
+      return (connection, roundTripTime)
     }
   }
 
