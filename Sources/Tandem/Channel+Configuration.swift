@@ -109,9 +109,10 @@ extension Channel {
     public var logHandler: any LogHandler
     /// Settings of the hybrid policy: how long QUIC stays marked broken.
     public var hybrid: Hybrid
-    /// Where the channel reports its connection metrics (``TandemMetric``): connections opened,
-    /// failed and open, handshake time, round-trip time, races won, fallbacks and broken marks,
-    /// per transport and target. Default ``NoMetrics``, which records nothing.
+    /// Where the channel reports its metrics (``TandemMetric``), per transport and target:
+    /// connections opened, failed and open, handshake and round-trip time, races won, fallbacks,
+    /// broken marks, and calls started and finished by status with their duration and message
+    /// bytes. Default ``NoMetrics``, which records nothing.
     public var metrics: any MetricsRecorder
 
     /// The default configuration.

@@ -61,7 +61,9 @@ public final class Channel: RPCChannel {
     self.security = security
     self.configuration = configuration
     self.pool = ConnectionPool(target: parsed, policy: transport.kind, security: security, configuration: configuration)
-    self.executor = ClientCallExecutor(source: pool, configuration: configuration.calls)
+    let observer: (any CallObserver)? =
+      configuration.metrics is NoMetrics ? nil : CallMetrics(metrics: configuration.metrics, target: parsed.authority)
+    self.executor = ClientCallExecutor(source: pool, configuration: configuration.calls, observer: observer)
   }
 
   /// Clears every QUIC broken mark of the process (see ``Configuration/Hybrid``), for example

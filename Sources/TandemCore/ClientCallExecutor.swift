@@ -29,11 +29,16 @@ import TandemProtobuf
 public final class ClientCallExecutor: RPCChannel {
   private let source: any HTTPConnectionSource
   private let configuration: ClientCallConfiguration
+  private let observer: (any CallObserver)?
 
-  /// Creates an executor that opens streams on `source`'s connections.
-  public init(source: any HTTPConnectionSource, configuration: ClientCallConfiguration = .defaults) {
+  /// Creates an executor that opens streams on `source`'s connections and reports each call's
+  /// start and end to `observer` (default `nil`, none).
+  public init(
+    source: any HTTPConnectionSource, configuration: ClientCallConfiguration = .defaults, observer: (any CallObserver)? = nil
+  ) {
     self.source = source
     self.configuration = configuration
+    self.observer = observer
   }
 
   // MARK: - RPCChannel
@@ -151,7 +156,8 @@ public final class ClientCallExecutor: RPCChannel {
       maxBufferedInboundBytes: configuration.maxBufferedInboundBytes,
       retriesRefusedCalls: configuration.retriesRefusedCalls,
       maxReplayBufferBytes: configuration.maxReplayBufferBytes,
-      safeToReplay: options.safeToReplay)
+      safeToReplay: options.safeToReplay,
+      observer: observer)
     return ClientCall(method: method, requestHeaders: headers, deadline: deadline, source: source, settings: settings)
   }
 

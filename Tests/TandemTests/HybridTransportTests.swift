@@ -102,6 +102,13 @@ final class HybridTransportTests: XCTestCase {
     XCTAssertNotNil(metrics.gaugeValue(TandemMetric.roundTripTime.name, labels: tcp))
     XCTAssertEqual(metrics.histogramValue(TandemMetric.handshakeDuration.name, labels: tcp)?.count, 1)
     XCTAssertTrue(metrics.render().contains("tandem_races_won_total{"), metrics.render())
+    XCTAssertEqual(metrics.counterValue(TandemMetric.callsStarted.name, labels: tcp), 1)
+    XCTAssertEqual(
+      metrics.counterValue(TandemMetric.callsFinished.name, labels: tcp + [(TandemMetric.Label.status, "OK")]), 1,
+      metrics.render())
+    XCTAssertEqual(metrics.counterValue(TandemMetric.sentBytes.name, labels: tcp), 5, "one empty request: the 5-byte prefix")
+    XCTAssertGreaterThan(metrics.counterValue(TandemMetric.receivedBytes.name, labels: tcp) ?? 0, 5)
+    XCTAssertEqual(metrics.histogramValue(TandemMetric.callDuration.name, labels: tcp)?.count, 1)
     channel.close()
     let closed = await eventually { metrics.gaugeValue(TandemMetric.connectionsOpen.name, labels: tcp) == 0 }
     XCTAssertTrue(closed, metrics.render())
@@ -388,6 +395,24 @@ final class AlternativeServiceDiscoveryTests: XCTestCase {
       seen.append(try await transport(of: channel))
     }
     XCTAssertEqual(seen.last, "HTTP/3", "after Alt-Svc, new calls move to QUIC without failing: \(seen)")
+    channel.close()
+    await server.stop()
+  }
+
+  func testAdvertisedHTTP3WaitsForBrokenMarkToEnd() async throws {
+    let server = try await TestServer.start(tls: true, transports: [.tcp, .quic])
+    let target = "127.0.0.1:\(server.port)"
+    _ = TransportHealth.shared.markQUICBroken(target, base: .milliseconds(300), maximum: .seconds(1))
+    let channel = try channel(port: server.port, certificate: server.certificate!)
+    let first = try await transport(of: channel)
+    XCTAssertEqual(first, "HTTP/2")
+    var seen: [String] = [first]
+    let deadline = ContinuousClock.now + .seconds(10)
+    while seen.last != "HTTP/3" && ContinuousClock.now < deadline {
+      try await Task.sleep(for: .milliseconds(20))
+      seen.append(try await transport(of: channel))
+    }
+    XCTAssertEqual(seen.last, "HTTP/3", "the channel moves to QUIC once the mark has ended: \(seen.count) calls")
     channel.close()
     await server.stop()
   }

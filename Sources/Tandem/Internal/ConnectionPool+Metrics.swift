@@ -1,7 +1,7 @@
 import TandemHTTP
 
 extension ConnectionPool {
-  /// The labels of a series of this pool's target over `transport`.
+  /// Returns the labels of a series of this pool's target over `transport`.
   func metricLabels(_ transport: ConnectionRace.Transport) -> [(String, String)] {
     [(TandemMetric.Label.transport, "\(transport)"), (TandemMetric.Label.target, authority)]
   }

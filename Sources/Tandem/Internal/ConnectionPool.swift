@@ -31,6 +31,8 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     var closed = false
     /// Whether a QUIC connection learned from `Alt-Svc` is being opened.
     var upgrading = false
+    /// Whether a look at `Alt-Svc` again is scheduled for when QUIC's broken mark ends.
+    var upgradeRetryScheduled = false
     /// The open connections and their transports, which the open-connections gauge counts.
     var counted: [ObjectIdentifier: ConnectionRace.Transport] = [:]
   }
@@ -154,7 +156,23 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     guard case .alternatives(let alternatives)? = AlternativeService.parse(value),
       let http3 = alternatives.first(where: { $0.protocolID == "h3" && ($0.host.isEmpty || $0.host == target.host) })
     else { return }
-    guard !TransportHealth.shared.isQUICBroken(authority) else { return }
+    if let until = TransportHealth.shared.quicBrokenUntil(authority) {
+      // Try again when the mark ends, as long as this TCP connection still carries the calls.
+      let schedule = state.withLock { state -> Bool in
+        guard !state.closed, !state.upgradeRetryScheduled else { return false }
+        state.upgradeRetryScheduled = true
+        return true
+      }
+      guard schedule else { return }
+      // Weak references: a closed channel or connection is not kept for the mark's length.
+      Task { [weak self, weak connection] in
+        try? await Task.sleep(until: until, clock: .continuous)
+        guard let self, let connection else { return }
+        self.state.withLock { $0.upgradeRetryScheduled = false }
+        self.connection(connection, didReceiveAlternativeService: value)
+      }
+      return
+    }
     let start = state.withLock { state -> Bool in
       guard !state.closed, !state.upgrading, let current = state.connection, current === connection else { return false }
       state.upgrading = true

@@ -30,6 +30,14 @@ final class TransportHealth: Sendable {
     }
   }
 
+  /// Returns when the QUIC mark of `target` ends, or `nil` when there is none at `now`.
+  func quicBrokenUntil(_ target: String, now: ContinuousClock.Instant = .now) -> ContinuousClock.Instant? {
+    entries.withLock { entries in
+      guard let until = entries[target]?.brokenUntil, now < until else { return nil }
+      return until
+    }
+  }
+
   /// Marks QUIC broken for `target` and returns how long the mark lasts: `base` for the first
   /// mark, twice the previous duration for each repeat, at most `maximum`.
   func markQUICBroken(_ target: String, base: Duration, maximum: Duration, now: ContinuousClock.Instant = .now) -> Duration {

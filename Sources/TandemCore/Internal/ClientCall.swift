@@ -12,10 +12,13 @@ final class ClientCall: Sendable {
     var maxReplayBufferBytes: Int
     /// Whether the request may travel in early data (QUIC 0-RTT).
     var safeToReplay: Bool
+    /// Receives the call's start and end.
+    var observer: (any CallObserver)? = nil
   }
 
   let method: MethodDescriptor
   let deadline: ContinuousClock.Instant?
+  private let createdAt = ContinuousClock.now
   private let requestHeaders: [HTTPField]
   private let source: any HTTPConnectionSource
   private let settings: Settings
@@ -45,6 +48,11 @@ final class ClientCall: Sendable {
     var statusWaiters: [CheckedContinuation<RPCError, Never>] = []
     var timerTask: Task<Void, Never>?
     var backgroundTasks: [Task<Void, Never>] = []
+
+    /// The HTTP version of the connection that carries the call, once it has a stream.
+    var version: HTTPVersion?
+    var sentBytes = 0
+    var receivedBytes = 0
 
     var queueCount: Int { queue.count }
 
@@ -175,6 +183,11 @@ final class ClientCall: Sendable {
       stream.reset(.cancel)
       return
     }
+    let firstStream = state.withLock { state -> Bool in
+      defer { state.version = connection.version }
+      return state.version == nil
+    }
+    if firstStream { settings.observer?.callStarted(method, over: connection.version) }
     writer.attach(stream)
     writer.drain()
   }
@@ -221,6 +234,7 @@ final class ClientCall: Sendable {
         return .failure(RPCError(code: .internalError, message: "A request was written after the request stream was closed"))
       }
       state.writer.enqueue(.data(framed, endStream: endStream))
+      state.sentBytes += framed.count
       if endStream { state.halfClosed = true }
       if state.replay != nil {
         state.replayBytes += framed.count
@@ -400,9 +414,13 @@ final class ClientCall: Sendable {
       completion.tasks = state.backgroundTasks
       state.backgroundTasks = []
       completion.initialMetadata = state.initialMetadata ?? [:]
+      completion.traffic = (state.version, state.sentBytes, state.receivedBytes)
       return completion
     }
     guard let outcome else { return }
+    settings.observer?.callFinished(
+      method, over: outcome.traffic.version, status: finalStatus.code, duration: ContinuousClock.now - createdAt,
+      sentBytes: outcome.traffic.sent, receivedBytes: outcome.traffic.received)
 
     outcome.timer?.cancel()
     for task in outcome.tasks { task.cancel() }
@@ -427,6 +445,7 @@ final class ClientCall: Sendable {
     var timer: Task<Void, Never>?
     var tasks: [Task<Void, Never>] = []
     var initialMetadata: Metadata = [:]
+    var traffic: (version: HTTPVersion?, sent: Int, received: Int) = (nil, 0, 0)
   }
 
   // MARK: - Stream events
@@ -481,6 +500,7 @@ final class ClientCall: Sendable {
     writer.attach(stream)
     let outcome: Outcome = state.withLock { state in
       guard state.status == nil else { return .credit(bytes.count) }
+      state.receivedBytes += bytes.count
       let action = state.machine.receiveData(endStream: endStream)
       var finalStatus: RPCError?
       switch action {
