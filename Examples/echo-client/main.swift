@@ -19,14 +19,15 @@ struct ClientOptions {
   var texts: [String] = []
 
   static let usage = """
-    usage: echo-client --target HOST:PORT [--transport tcp|quic|hybrid]
+    usage: echo-client --target HOST:PORT [--transport tcp|quic|hybrid|adaptive]
                        [--ca FILE | --insecure] [--plaintext] [--server-name NAME]
                        [--timeout SECONDS] [--metadata KEY=VALUE]...
                        get|expand|collect|update TEXT...
 
       --target HOST:PORT   the server, e.g. 127.0.0.1:50051 or [::1]:50051
-      --transport KIND     tcp (HTTP/2), quic (HTTP/3 over QUIC, needs TLS) or hybrid
-                           (QUIC raced against TCP, needs TLS; default tcp)
+      --transport KIND     tcp (HTTP/2), quic (HTTP/3 over QUIC, needs TLS), hybrid (QUIC
+                           raced against TCP, needs TLS) or adaptive (chosen from measured
+                           round trips, needs TLS); default tcp
       --ca FILE            trust the CA certificates in this PEM file (default: system store)
       --insecure           use TLS without verifying the server (tests only)
       --plaintext          HTTP/2 without TLS (h2c)
@@ -54,8 +55,8 @@ struct ClientOptions {
       case "--target": target = try value(for: argument)
       case "--transport":
         let text = try value(for: argument)
-        guard ["tcp", "quic", "hybrid"].contains(text) else {
-          throw UsageError("invalid --transport '\(text)': expected tcp, quic or hybrid")
+        guard ["tcp", "quic", "hybrid", "adaptive"].contains(text) else {
+          throw UsageError("invalid --transport '\(text)': expected tcp, quic, hybrid or adaptive")
         }
         transport = text
       case "--ca": caPath = try value(for: argument)
@@ -163,6 +164,7 @@ let policy: TransportPolicy
 switch options.transport {
 case "quic": policy = .quic
 case "hybrid": policy = .hybrid(preferred: .quic)
+case "adaptive": policy = .adaptive
 default: policy = .tcp
 }
 

@@ -26,7 +26,13 @@ public struct TransportPolicy: Sendable, Hashable, CustomStringConvertible {
   public static func hybrid(preferred: Preference) -> TransportPolicy {
     TransportPolicy(kind: .hybrid(preferQUIC: preferred == .quic))
   }
-  /// The transport chosen from measured statistics per target. Not available yet.
+  /// The transport chosen for each new connection from the round-trip times measured to the
+  /// target over each transport: QUIC unless its round trip is clearly longer than TCP's (over
+  /// 1.5 times plus 5 ms) or it is marked broken. A transport without a recent measurement
+  /// (older than ``Channel/Configuration/Adaptive/probeInterval``) is probed by starting both
+  /// at once. The choice then races like ``hybrid(preferred:)``, so a failing transport still
+  /// falls back. Each choice is counted in the metric ``TandemMetric/adaptiveDecisions`` with
+  /// its reason. Needs TLS, because QUIC always uses it.
   public static let adaptive = TransportPolicy(kind: .adaptive)
 
   /// The transport a hybrid policy tries first.
@@ -109,6 +115,8 @@ extension Channel {
     public var logHandler: any LogHandler
     /// Settings of the hybrid policy: how long QUIC stays marked broken.
     public var hybrid: Hybrid
+    /// Settings of the adaptive policy: how often the measurements are refreshed.
+    public var adaptive: Adaptive
     /// Where the channel reports its metrics (``TandemMetric``), per transport and target:
     /// connections opened, failed and open, handshake and round-trip time, races won, fallbacks,
     /// broken marks, and calls started and finished by status with their duration and message
@@ -128,6 +136,7 @@ extension Channel {
       eventLoopGroup: EventLoopGroup? = nil,
       logHandler: any LogHandler = StandardErrorLogHandler(minimumLevel: .warning),
       hybrid: Hybrid = .defaults,
+      adaptive: Adaptive = .defaults,
       metrics: any MetricsRecorder = NoMetrics()
     ) {
       self.calls = calls
@@ -139,7 +148,22 @@ extension Channel {
       self.eventLoopGroup = eventLoopGroup
       self.logHandler = logHandler
       self.hybrid = hybrid
+      self.adaptive = adaptive
       self.metrics = metrics
+    }
+  }
+
+  /// Settings of ``TransportPolicy/adaptive``.
+  public struct Adaptive: Sendable, Hashable {
+    /// The age beyond which a transport's round-trip measurement is refreshed by starting both
+    /// transports at once on the next connection. Default 60 s.
+    public var probeInterval: Duration
+
+    /// A 60 s probe interval.
+    public static let defaults = Adaptive(probeInterval: .seconds(60))
+
+    public init(probeInterval: Duration) {
+      self.probeInterval = probeInterval
     }
   }
 

@@ -34,9 +34,8 @@ public final class Channel: RPCChannel {
 
   /// Creates a channel. It connects on the first call.
   ///
-  /// - Throws: ``ChannelError`` when `target` is not `host:port` with a port in 1...65535, when
-  ///   `transport` is `.quic` or `.hybrid` without TLS, or when it is `.adaptive`, which is not
-  ///   available yet.
+  /// - Throws: ``ChannelError`` when `target` is not `host:port` with a port in 1...65535, or
+  ///   when `transport` is `.quic`, `.hybrid` or `.adaptive` without TLS.
   public init(
     target: String,
     transport: TransportPolicy = .tcp,
@@ -47,14 +46,11 @@ public final class Channel: RPCChannel {
     switch transport.kind {
     case .tcp:
       break
-    case .quic, .hybrid:
+    case .quic, .hybrid, .adaptive:
       guard security.isSecure else {
         throw ChannelError(
           .transportUnavailable, "transport \(transport) needs TLS, because QUIC always uses it; pass a TLS security such as .caFile(path)")
       }
-    case .adaptive:
-      // TODO: choose the transport from per-target statistics.
-      throw ChannelError(.transportUnavailable, "transport .adaptive is not available yet; use .tcp, .quic or .hybrid")
     }
     self.target = target
     self.transport = transport

@@ -264,10 +264,94 @@ final class HybridTransportTests: XCTestCase {
     let health = TransportHealth()
     let start = ContinuousClock.now
     for index in 0..<(TransportHealth.maxTargets + 10) {
-      health.recordRoundTripTime("host:\(index)", .milliseconds(1), now: start + .milliseconds(index))
+      health.recordRoundTripTime("host:\(index)", .milliseconds(1), over: .tcp, now: start + .milliseconds(index))
     }
     XCTAssertNil(health.roundTripTime("host:0"), "the oldest target is dropped")
     XCTAssertNotNil(health.roundTripTime("host:\(TransportHealth.maxTargets + 9)"))
+  }
+}
+
+/// The adaptive policy over a QUIC path that a relay slows down, and its choice function.
+final class AdaptiveTransportTests: XCTestCase {
+  func testSlowQUICMovesNewConnectionsToTCPAndBack() async throws {
+    let quicServer = try await TestServer.start(tls: true, transports: [.quic])
+    let group = EventLoopGroup(threadCount: 1)
+    let relay = try UDPRelay(
+      target: try SocketAddress(ipAddress: "127.0.0.1", port: quicServer.port), on: group.next(),
+      impairment: .init(delay: .milliseconds(25)))
+    let tcpServer = try await TestServer.start(
+      tls: true, transports: [.tcp], port: relay.port, reusing: quicServer.certificate)
+    let target = "127.0.0.1:\(relay.port)"
+    let metrics = PrometheusMetrics()
+    var configuration = Channel.Configuration.defaults
+    configuration.logHandler = StandardErrorLogHandler(minimumLevel: .error)
+    configuration.adaptive = .init(probeInterval: .milliseconds(300))
+    configuration.metrics = metrics
+
+    func transportOfNewChannel() async throws -> String {
+      let channel = try Channel(
+        target: target, transport: .adaptive,
+        security: .tls(trust: .caFile(quicServer.certificate!.certificatePath), serverName: "localhost"),
+        configuration: configuration)
+      defer { channel.close() }
+      let response: Echo_V1_EchoResponse = try await channel.unary(
+        ControlService.transport, request: Echo_V1_EchoRequest(), metadata: [:], options: .defaults
+      ) { try $0.message }
+      return response.text
+    }
+    func eventually(_ condition: () -> Bool) async -> Bool {
+      let deadline = ContinuousClock.now + .seconds(10)
+      while ContinuousClock.now < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+      }
+      return condition()
+    }
+
+    // No measurements yet: both start, and TCP finishes first because QUIC takes 50 ms longer.
+    let exploring = try await transportOfNewChannel()
+    XCTAssertEqual(exploring, "HTTP/2")
+    let measured = await eventually { TransportHealth.shared.roundTripTime(target, over: .quic) != nil }
+    XCTAssertTrue(measured, "the QUIC handshake of the probe completes and is measured")
+    let slow = try await transportOfNewChannel()
+    XCTAssertEqual(slow, "HTTP/2", "QUIC's round trip is 50 ms longer, so TCP is chosen")
+
+    try relay.setImpairment(.init())
+    try await Task.sleep(for: .milliseconds(350))
+    _ = try await transportOfNewChannel()  // the measurements are stale: this one probes both
+    let refreshed = await eventually {
+      (TransportHealth.shared.roundTripTime(target, over: .quic)?.duration ?? .seconds(1)) < .milliseconds(25)
+    }
+    XCTAssertTrue(refreshed, "the probe measures QUIC's shorter round trip")
+    let back = try await transportOfNewChannel()
+    XCTAssertEqual(back, "HTTP/3", "with comparable round trips QUIC is chosen again")
+
+    let decisions = metrics.series(named: TandemMetric.adaptiveDecisions.name)
+    XCTAssertFalse(decisions.isEmpty, metrics.render())
+    XCTAssertTrue(metrics.render().contains("reason=\"tcp_faster\""), metrics.render())
+    await relay.close()
+    await tcpServer.stop()
+    await quicServer.stop()
+    await group.shutdownGracefully()
+  }
+
+  func testChoiceFollowsRoundTripTimes() {
+    let now = ContinuousClock.now
+    func choose(quic: Int?, tcp: Int?, age: Int = 0, broken: Bool = false) -> AdaptiveChoice {
+      AdaptiveChoice.decide(
+        quic: quic.map { (.milliseconds($0), now - .milliseconds(age)) },
+        tcp: tcp.map { (.milliseconds($0), now - .milliseconds(age)) },
+        quicBroken: broken, probeInterval: .seconds(60), now: now)
+    }
+    XCTAssertEqual(choose(quic: nil, tcp: nil), AdaptiveChoice(preferred: .quic, probesBoth: true, reason: "exploring"))
+    XCTAssertEqual(choose(quic: 5, tcp: nil), AdaptiveChoice(preferred: .quic, probesBoth: true, reason: "exploring"))
+    XCTAssertEqual(choose(quic: 60, tcp: 1), AdaptiveChoice(preferred: .tcp, probesBoth: false, reason: "tcp_faster"))
+    XCTAssertEqual(choose(quic: 6, tcp: 1), AdaptiveChoice(preferred: .quic, probesBoth: false, reason: "quic_comparable"))
+    XCTAssertEqual(choose(quic: 100, tcp: 80), AdaptiveChoice(preferred: .quic, probesBoth: false, reason: "quic_comparable"))
+    XCTAssertEqual(choose(quic: 200, tcp: 80), AdaptiveChoice(preferred: .tcp, probesBoth: false, reason: "tcp_faster"))
+    XCTAssertEqual(
+      choose(quic: 60, tcp: 1, age: 61_000), AdaptiveChoice(preferred: .tcp, probesBoth: true, reason: "tcp_faster_probing"))
+    XCTAssertEqual(choose(quic: 1, tcp: 60, broken: true), AdaptiveChoice(preferred: .tcp, probesBoth: false, reason: "quic_broken"))
   }
 }
 

@@ -37,6 +37,16 @@ extension ConnectionPool {
     }
   }
 
+  /// Records the choice of the adaptive policy for a new connection.
+  func recordAdaptiveChoice(_ choice: AdaptiveChoice) {
+    configuration.metrics.increment(
+      counter: TandemMetric.adaptiveDecisions.name, by: 1,
+      labels: [
+        (TandemMetric.Label.target, authority), (TandemMetric.Label.chosen, "\(choice.preferred)"),
+        (TandemMetric.Label.reason, choice.reason),
+      ])
+  }
+
   /// Records that QUIC was marked broken for the target.
   func recordQUICBroken() {
     configuration.metrics.increment(counter: TandemMetric.brokenMarks.name, by: 1, labels: metricLabels(.quic))

@@ -15,9 +15,11 @@ extension ConnectionPool {
   /// QUIC is marked broken for the target when it fails while TCP works.
   ///
   /// - Throws: an ``RPCError`` with `UNAVAILABLE` naming both failures when both transports fail.
-  func race(preferred: ConnectionRace.Transport, attemptNumber: UInt64) async throws -> any HTTPClientConnection {
+  func race(
+    preferred: ConnectionRace.Transport, startsBoth: Bool = false, attemptNumber: UInt64
+  ) async throws -> any HTTPClientConnection {
     let health = TransportHealth.shared
-    let preferredBroken = preferred == .quic && health.isQUICBroken(authority)
+    let preferredBroken = startsBoth || (preferred == .quic && health.isQUICBroken(authority))
     let delay = Self.raceDelay(roundTripTime: health.roundTripTime(authority))
     return try await withCheckedThrowingContinuation {
       (continuation: CheckedContinuation<any HTTPClientConnection, any Error>) in

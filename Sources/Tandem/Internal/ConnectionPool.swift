@@ -258,7 +258,20 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     do {
       let connection: any HTTPClientConnection
       switch policy {
-      case .tcp, .adaptive:
+      case .adaptive:
+        let health = TransportHealth.shared
+        let choice = AdaptiveChoice.decide(
+          quic: health.roundTripTime(authority, over: .quic), tcp: health.roundTripTime(authority, over: .tcp),
+          quicBroken: health.isQUICBroken(authority), probeInterval: configuration.adaptive.probeInterval, now: .now)
+        recordAdaptiveChoice(choice)
+        logger.log(
+          level: .debug, message: "adaptive transport choice",
+          metadata: [
+            ("target", authority), ("preferred", "\(choice.preferred)"), ("probes_both", "\(choice.probesBoth)"),
+            ("reason", choice.reason),
+          ])
+        connection = try await race(preferred: choice.preferred, startsBoth: choice.probesBoth, attemptNumber: attemptNumber)
+      case .tcp:
         connection = try await connectOnce(.tcp)
       case .quic:
         connection = try await connectOnce(.quic)
@@ -372,7 +385,7 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
         return (connection, nil)
       }
       let roundTripTime = ContinuousClock.now - started
-      TransportHealth.shared.recordRoundTripTime(authority, roundTripTime)
+      TransportHealth.shared.recordRoundTripTime(authority, roundTripTime, over: .quic)
       TransportHealth.shared.recordQUICSuccess(authority)
       return (connection, roundTripTime)
     case .tcp:
@@ -388,7 +401,7 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
       )
       let elapsed = ContinuousClock.now - started
       let roundTripTime = tls == nil ? elapsed : elapsed / 2
-      TransportHealth.shared.recordRoundTripTime(authority, roundTripTime)
+      TransportHealth.shared.recordRoundTripTime(authority, roundTripTime, over: .tcp)
       return (connection, roundTripTime)
     }
   }

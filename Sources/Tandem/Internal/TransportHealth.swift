@@ -17,6 +17,8 @@ final class TransportHealth: Sendable {
     var brokenUntil: ContinuousClock.Instant?
     var brokenCount = 0
     var roundTripTime: Duration?
+    /// The last round-trip time measured over each transport, with when it was measured.
+    var roundTripTimes: [ConnectionRace.Transport: (Duration, ContinuousClock.Instant)] = [:]
     var updatedAt: ContinuousClock.Instant
   }
 
@@ -63,9 +65,23 @@ final class TransportHealth: Sendable {
     }
   }
 
-  /// Records a round-trip time measured to `target`.
-  func recordRoundTripTime(_ target: String, _ duration: Duration, now: ContinuousClock.Instant = .now) {
-    update(target, now: now) { $0.roundTripTime = duration }
+  /// Records a round-trip time measured to `target` over `transport`.
+  func recordRoundTripTime(
+    _ target: String, _ duration: Duration, over transport: ConnectionRace.Transport, now: ContinuousClock.Instant = .now
+  ) {
+    update(target, now: now) { entry in
+      entry.roundTripTime = duration
+      entry.roundTripTimes[transport] = (duration, now)
+    }
+  }
+
+  /// Returns the round-trip time last measured to `target` over `transport` and when, if any.
+  func roundTripTime(
+    _ target: String, over transport: ConnectionRace.Transport
+  ) -> (duration: Duration, measuredAt: ContinuousClock.Instant)? {
+    entries.withLock { entries in
+      entries[target]?.roundTripTimes[transport].map { (duration: $0.0, measuredAt: $0.1) }
+    }
   }
 
   /// The round-trip time last measured to `target`, if any.
