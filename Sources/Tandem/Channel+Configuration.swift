@@ -117,7 +117,7 @@ extension Channel {
     public var hybrid: Hybrid
     /// Settings of the adaptive policy: how often the measurements are refreshed.
     public var adaptive: Adaptive
-    /// Where the channel reports its metrics (``TandemMetric``), per transport and target:
+    /// The recorder of the channel's metrics (``TandemMetric``), per transport and target:
     /// connections opened, failed and open, handshake and round-trip time, races won, fallbacks,
     /// broken marks, and calls started and finished by status with their duration and message
     /// bytes. Default ``NoMetrics``, which records nothing.
@@ -177,7 +177,7 @@ extension Channel {
   public struct Hybrid: Sendable, Hashable {
     /// How long the first broken mark lasts. Default 5 minutes.
     public var quicBrokenDuration: Duration
-    /// The longest a repeated mark lasts. Default 48 hours.
+    /// The maximum duration of a repeated mark. Default 48 hours.
     public var maxQUICBrokenDuration: Duration
 
     /// 5 minutes, doubling on each repeat, at most 48 hours.

@@ -84,7 +84,7 @@ final class TransportHealth: Sendable {
     }
   }
 
-  /// The round-trip time last measured to `target`, if any.
+  /// Returns the round-trip time last measured to `target` over either transport, if any.
   func roundTripTime(_ target: String) -> Duration? {
     entries.withLock { $0[target]?.roundTripTime }
   }
