@@ -20,7 +20,11 @@ import TandemIO
 /// A call that the server provably did not process (refused stream or above the GOAWAY
 /// stream ID) is retried once on a new connection.
 public final class Channel: RPCChannel {
-  /// The target as given: `host:port`, `[ipv6]:port`, or with a `dns:///` prefix.
+  /// The target as given: `host:port`, `[ipv6]:port`, with a `dns:///` prefix, or a list of
+  /// addresses such as `ipv4:10.0.0.1:50051,10.0.0.2:50051` or `ipv6:[::1]:50051,[::2]:50051`.
+  /// When a name resolves to several addresses, or a list names several, connections try them
+  /// Happy Eyeballs style (RFC 8305). IPv6 and IPv4 alternate, the next address starts 250 ms
+  /// after the previous one or at once when it fails, and the first to connect wins.
   public let target: String
   /// The transport policy.
   public let transport: TransportPolicy

@@ -355,6 +355,98 @@ final class AdaptiveTransportTests: XCTestCase {
   }
 }
 
+/// Targets with several addresses: Happy Eyeballs across them (RFC 8305).
+final class MultipleAddressTests: XCTestCase {
+  private func unusedPort() async throws -> Int {
+    let server = try await TestServer.start(tls: true, transports: [.tcp, .quic])
+    let port = server.port
+    await server.stop()
+    return port
+  }
+
+  private func transport(of channel: Channel) async throws -> String {
+    let response: Echo_V1_EchoResponse = try await channel.unary(
+      ControlService.transport, request: Echo_V1_EchoRequest(), metadata: [:], options: .defaults
+    ) { try $0.message }
+    return response.text
+  }
+
+  func testRefusedAddressFallsThroughToNext() async throws {
+    let server = try await TestServer.start(tls: true, transports: [.tcp])
+    let dead = try await unusedPort()
+    let channel = try Channel(
+      target: "ipv4:127.0.0.1:\(dead),127.0.0.1:\(server.port)", transport: .tcp,
+      security: .tls(trust: .caFile(server.certificate!.certificatePath), serverName: "localhost"))
+    let used = try await transport(of: channel)
+    XCTAssertEqual(used, "HTTP/2")
+    channel.close()
+    await server.stop()
+  }
+
+  func testSilentQUICAddressIsOvertakenByNext() async throws {
+    let server = try await TestServer.start(tls: true, transports: [.quic])
+    let silent = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    defer { close(silent) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(silent, $0, length) == 0 && getsockname(silent, $0, &length) == 0 }
+    }
+    XCTAssertTrue(bound)
+    let silentPort = Int(UInt16(bigEndian: address.sin_port))
+    let channel = try Channel(
+      target: "ipv4:127.0.0.1:\(silentPort),127.0.0.1:\(server.port)", transport: .quic,
+      security: .tls(trust: .caFile(server.certificate!.certificatePath), serverName: "localhost"),
+      configuration: .init(quicSessionCache: nil, connectTimeout: .seconds(60)))
+    // The silent address never answers, so only a second attempt started alongside it can
+    // connect; with the 60 s connect timeout, waiting for the first would outlast the call.
+    let used = try await channel.unary(
+      ControlService.transport, request: Echo_V1_EchoRequest(), metadata: [:], options: .init(timeout: .seconds(10))
+    ) { (response: ClientResponse<Echo_V1_EchoResponse>) in try response.message.text }
+    XCTAssertEqual(used, "HTTP/3")
+    channel.close()
+    await server.stop()
+  }
+
+  func testTargetListsParse() throws {
+    let list = try ChannelTarget(parsing: "ipv4:127.0.0.1:1,10.0.0.2:2")
+    XCTAssertEqual(list.endpoints, [.init(host: "127.0.0.1", port: 1), .init(host: "10.0.0.2", port: 2)])
+    XCTAssertEqual(list.authority, "127.0.0.1:1")
+    let six = try ChannelTarget(parsing: "ipv6:[::1]:5,[::2]:6")
+    XCTAssertEqual(six.endpoints, [.init(host: "::1", port: 5), .init(host: "::2", port: 6)])
+    XCTAssertEqual(try ChannelTarget(parsing: "localhost:7").endpoints, [.init(host: "localhost", port: 7)])
+    XCTAssertThrowsError(try ChannelTarget(parsing: "ipv4:127.0.0.1:1,"))
+    XCTAssertThrowsError(try ChannelTarget(parsing: "ipv4:" + (1...65).map { "127.0.0.1:\($0)" }.joined(separator: ",")))
+  }
+
+  func testFamiliesInterleave() throws {
+    let addresses = try ["::1", "::2", "127.0.0.1", "127.0.0.2", "::3"].map { try SocketAddress(ipAddress: $0, port: 1) }
+    XCTAssertEqual(ConnectionPool.interleaved(addresses).map(\.ipAddress), ["::1", "127.0.0.1", "::2", "127.0.0.2", "::3"])
+  }
+}
+
+/// The address race state machine alone.
+final class AddressRaceTests: XCTestCase {
+  func testDelayStartsNextAndFirstWins() {
+    var race = AddressRace(count: 3)
+    XCTAssertEqual(race.begin(), [.start(0)])
+    XCTAssertEqual(race.delayElapsed(), [.start(1)])
+    XCTAssertEqual(race.connected(1), [.win(1)])
+    XCTAssertEqual(race.delayElapsed(), [])
+    XCTAssertEqual(race.connected(0), [.close(0)])
+  }
+
+  func testFailureStartsNextAndAllFailing() {
+    var race = AddressRace(count: 2)
+    _ = race.begin()
+    XCTAssertEqual(race.failed(0), [.start(1)])
+    XCTAssertEqual(race.failed(1), [.fail])
+    XCTAssertEqual(race.connected(1), [.close(1)])
+  }
+}
+
 /// The race state machine alone.
 final class ConnectionRaceTests: XCTestCase {
   func testPreferredWinsAndLateOtherIsClosed() {

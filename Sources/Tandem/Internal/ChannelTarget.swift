@@ -1,21 +1,48 @@
-/// A parsed channel target: a host and a port.
+/// A parsed channel target: a host and a port, or a list of them.
 struct ChannelTarget: Sendable, Hashable {
+  /// The first endpoint's host, used for `:authority` and TLS verification.
   var host: String
   var port: Int
+  /// Every endpoint: one for `host:port`, several for `ipv4:` or `ipv6:` address lists.
+  var endpoints: [Endpoint]
+
+  struct Endpoint: Sendable, Hashable {
+    var host: String
+    var port: Int
+  }
 
   /// The `:authority` value: `host:port`, with brackets around an IPv6 literal.
   var authority: String {
     host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
   }
 
-  /// Parses `host:port`, `[ipv6]:port`, `dns:///host:port`, `ipv4:a.b.c.d:port` or
-  /// `ipv6:[addr]:port`.
+  /// The maximum number of endpoints in a list.
+  static let maxEndpoints = 64
+
+  /// Parses `host:port`, `[ipv6]:port`, `dns:///host:port`, `ipv4:a.b.c.d:port[,a.b.c.d:port...]`
+  /// or `ipv6:[addr]:port[,[addr]:port...]` (gRPC's naming), with at most ``maxEndpoints``.
   init(parsing target: String) throws(ChannelError) {
     var rest = Substring(target)
+    var isList = false
     for prefix in ["dns:///", "dns:", "ipv4:", "ipv6:"] where rest.hasPrefix(prefix) {
       rest = rest.dropFirst(prefix.count)
+      isList = prefix == "ipv4:" || prefix == "ipv6:"
       break
     }
+    var endpoints: [Endpoint] = []
+    let elements = isList ? rest.split(separator: ",", omittingEmptySubsequences: false) : [rest]
+    guard elements.count <= Self.maxEndpoints else {
+      throw Self.invalid(target, "it lists \(elements.count) addresses, more than \(Self.maxEndpoints)")
+    }
+    for element in elements {
+      endpoints.append(try Self.endpoint(element, target: target))
+    }
+    self.host = endpoints[0].host
+    self.port = endpoints[0].port
+    self.endpoints = endpoints
+  }
+
+  private static func endpoint(_ rest: Substring, target: String) throws(ChannelError) -> Endpoint {
     let hostPart: Substring
     let portPart: Substring
     if rest.hasPrefix("[") {
@@ -44,8 +71,7 @@ struct ChannelTarget: Sendable, Hashable {
     guard let port = Int(portPart), (1...65_535).contains(port) else {
       throw Self.invalid(target, "the port '\(portPart)' is not a number from 1 to 65535")
     }
-    self.host = String(hostPart)
-    self.port = port
+    return Endpoint(host: String(hostPart), port: port)
   }
 
   private static func invalid(_ target: String, _ reason: String) -> ChannelError {

@@ -340,7 +340,7 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     }
     let started = ContinuousClock.now
     do {
-      let (connection, roundTripTime) = try await open(transport, tls: tls, port: port, provingPath: provingPath)
+      let (connection, roundTripTime) = try await openAny(transport, tls: tls, port: port, provingPath: provingPath)
       // Every counted connection adds 1 to the open gauge and takes it away once uncounted.
       let key = ObjectIdentifier(connection)
       state.withLock { $0.counted[key] = transport }
@@ -356,10 +356,10 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     }
   }
 
-  /// Opens the connection for ``connectOnce(_:port:provingPath:)`` and returns it with the
-  /// round-trip time its handshake showed, if any.
-  private func open(
-    _ transport: ConnectionRace.Transport, tls: TLSClientConfiguration?, port: Int?, provingPath: Bool
+  /// Opens one connection over `transport` to `host` (a numeric address) and `port`, and returns
+  /// it with the round-trip time its handshake showed, if any.
+  func open(
+    _ transport: ConnectionRace.Transport, tls: TLSClientConfiguration?, host: String, port: Int, provingPath: Bool
   ) async throws -> (any HTTPClientConnection, Duration?) {
     let group = configuration.eventLoopGroup ?? .shared
     let started = ContinuousClock.now
@@ -369,8 +369,8 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
         throw ChannelError(.transportUnavailable, "QUIC always uses TLS; the channel is plaintext")
       }
       let connection = try await HTTP3ClientConnection.connect(
-        host: target.host,
-        port: port ?? target.port,
+        host: host,
+        port: port,
         loop: group.next(),
         tls: QUICClientTLSConfiguration(trust: tls.trust, serverName: tls.serverName),
         configuration: configuration.http3,
@@ -390,8 +390,8 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
       return (connection, roundTripTime)
     case .tcp:
       let connection = try await HTTP2ClientConnection.connect(
-        host: target.host,
-        port: port ?? target.port,
+        host: host,
+        port: port,
         loop: group.next(),
         tls: tls,
         configuration: configuration.http2,
