@@ -117,6 +117,8 @@ extension Channel {
     public var hybrid: Hybrid
     /// Settings of the adaptive policy: how often the measurements are refreshed.
     public var adaptive: Adaptive
+    /// How calls spread over the target's addresses. Default ``LoadBalancing/pickFirst``.
+    public var loadBalancing: LoadBalancing
     /// The recorder of the channel's metrics (``TandemMetric``), per transport and target:
     /// connections opened, failed and open, handshake and round-trip time, races won, fallbacks,
     /// broken marks, and calls started and finished by status with their duration and message
@@ -137,6 +139,7 @@ extension Channel {
       logHandler: any LogHandler = StandardErrorLogHandler(minimumLevel: .warning),
       hybrid: Hybrid = .defaults,
       adaptive: Adaptive = .defaults,
+      loadBalancing: LoadBalancing = .pickFirst,
       metrics: any MetricsRecorder = NoMetrics()
     ) {
       self.calls = calls
@@ -149,8 +152,20 @@ extension Channel {
       self.logHandler = logHandler
       self.hybrid = hybrid
       self.adaptive = adaptive
+      self.loadBalancing = loadBalancing
       self.metrics = metrics
     }
+  }
+
+  /// How a channel spreads calls over its target's addresses.
+  public enum LoadBalancing: Sendable, Hashable {
+    /// One connection, to the first address that connects (tried Happy Eyeballs style); calls
+    /// move to another address only when that connection ends.
+    case pickFirst
+    /// One connection per address, resolved on the first call; each call takes the next
+    /// address that has an open connection, and addresses that fail are skipped while they
+    /// back off.
+    case roundRobin
   }
 
   /// Settings of ``TransportPolicy/adaptive``.

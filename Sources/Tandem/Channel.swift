@@ -33,7 +33,7 @@ public final class Channel: RPCChannel {
   /// Timeouts, backoff, limits and logging.
   public let configuration: Configuration
 
-  private let pool: ConnectionPool
+  private let source: any ClosableConnectionSource
   private let executor: ClientCallExecutor
 
   /// Creates a channel. It connects on the first call.
@@ -60,10 +60,18 @@ public final class Channel: RPCChannel {
     self.transport = transport
     self.security = security
     self.configuration = configuration
-    self.pool = ConnectionPool(target: parsed, policy: transport.kind, security: security, configuration: configuration)
+    switch configuration.loadBalancing {
+    case .pickFirst:
+      self.source = ConnectionPool(target: parsed, policy: transport.kind, security: security, configuration: configuration)
+    case .roundRobin:
+      let policy = transport.kind
+      self.source = RoundRobinSource(target: parsed, scheme: security.isSecure ? "https" : "http") { single in
+        ConnectionPool(target: single, policy: policy, security: security, configuration: configuration)
+      }
+    }
     let observer: (any CallObserver)? =
       configuration.metrics is NoMetrics ? nil : CallMetrics(metrics: configuration.metrics, target: parsed.authority)
-    self.executor = ClientCallExecutor(source: pool, configuration: configuration.calls, observer: observer)
+    self.executor = ClientCallExecutor(source: source, configuration: configuration.calls, observer: observer)
   }
 
   /// Clears every QUIC broken mark of the process (see ``Configuration/Hybrid``), for example
@@ -74,7 +82,7 @@ public final class Channel: RPCChannel {
 
   /// Closes the connection after its running calls finish. Later calls fail with `UNAVAILABLE`.
   public func close() {
-    pool.close()
+    source.close()
   }
 
   public func unary<Request: Message, Response: Message, Result: Sendable>(
@@ -121,3 +129,11 @@ public final class Channel: RPCChannel {
     executor.bidirectionalStreaming(method, metadata: metadata, options: options, requestProducer: requestProducer)
   }
 }
+
+/// A connection source the channel can close: one pool, or one per address.
+protocol ClosableConnectionSource: HTTPConnectionSource {
+  func close()
+}
+
+extension ConnectionPool: ClosableConnectionSource {}
+extension RoundRobinSource: ClosableConnectionSource {}

@@ -410,6 +410,49 @@ final class MultipleAddressTests: XCTestCase {
     await server.stop()
   }
 
+  func testRoundRobinSpreadsCallsOverAddresses() async throws {
+    let first = try await TestServer.start(tls: true, transports: [.tcp])
+    let second = try await TestServer.start(tls: true, transports: [.tcp], reusing: first.certificate)
+    let dead = try await unusedPort()
+    var configuration = Channel.Configuration.defaults
+    configuration.loadBalancing = .roundRobin
+    configuration.logHandler = StandardErrorLogHandler(minimumLevel: .error)
+    let channel = try Channel(
+      target: "ipv4:127.0.0.1:\(first.port),127.0.0.1:\(dead),127.0.0.1:\(second.port)", transport: .tcp,
+      security: .tls(trust: .caFile(first.certificate!.certificatePath), serverName: "localhost"),
+      configuration: configuration)
+    for index in 0..<30 {
+      let response: Echo_V1_EchoResponse = try await channel.unary(
+        ControlService.peer, request: Echo_V1_EchoRequest(), metadata: [:], options: .defaults
+      ) { try $0.message }
+      XCTAssertFalse(response.text.isEmpty, "call \(index)")
+      try await Task.sleep(for: .milliseconds(5))
+    }
+    XCTAssertFalse(first.observations.snapshot.peers.isEmpty, "the first address serves calls")
+    XCTAssertFalse(second.observations.snapshot.peers.isEmpty, "the third address serves calls too")
+    channel.close()
+    await first.stop()
+    await second.stop()
+  }
+
+  func testPickFirstKeepsOneAddress() async throws {
+    let first = try await TestServer.start(tls: true, transports: [.tcp])
+    let second = try await TestServer.start(tls: true, transports: [.tcp], reusing: first.certificate)
+    let channel = try Channel(
+      target: "ipv4:127.0.0.1:\(first.port),127.0.0.1:\(second.port)", transport: .tcp,
+      security: .tls(trust: .caFile(first.certificate!.certificatePath), serverName: "localhost"))
+    for _ in 0..<10 {
+      let _: Echo_V1_EchoResponse = try await channel.unary(
+        ControlService.peer, request: Echo_V1_EchoRequest(), metadata: [:], options: .defaults
+      ) { try $0.message }
+    }
+    XCTAssertFalse(first.observations.snapshot.peers.isEmpty)
+    XCTAssertTrue(second.observations.snapshot.peers.isEmpty, "pick-first stays on the first address")
+    channel.close()
+    await first.stop()
+    await second.stop()
+  }
+
   func testTargetListsParse() throws {
     let list = try ChannelTarget(parsing: "ipv4:127.0.0.1:1,10.0.0.2:2")
     XCTAssertEqual(list.endpoints, [.init(host: "127.0.0.1", port: 1), .init(host: "10.0.0.2", port: 2)])

@@ -104,6 +104,14 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     }
   }
 
+  /// Returns the current connection when it takes new streams, without connecting.
+  func openConnection() -> (any HTTPClientConnection)? {
+    state.withLock { state in
+      guard !state.closed, let connection = state.connection, connection.isAcceptingStreams else { return nil }
+      return connection
+    }
+  }
+
   func connectionFailed(_ connection: any HTTPClientConnection) {
     state.withLock { state in
       if let current = state.connection, current === connection {
