@@ -117,7 +117,7 @@ extension Channel {
     public var hybrid: Hybrid
     /// Settings of the adaptive policy: how often the measurements are refreshed.
     public var adaptive: Adaptive
-    /// How calls spread over the target's addresses. Default ``LoadBalancing/pickFirst``.
+    /// The spreading of calls over the target's addresses. Default ``LoadBalancing/pickFirst``.
     public var loadBalancing: LoadBalancing
     /// The recorder of the channel's metrics (``TandemMetric``), per transport and target:
     /// connections opened, failed and open, handshake and round-trip time, races won, fallbacks,
@@ -157,14 +157,13 @@ extension Channel {
     }
   }
 
-  /// How a channel spreads calls over its target's addresses.
+  /// The rule by which a channel spreads calls over its target's addresses.
   public enum LoadBalancing: Sendable, Hashable {
     /// One connection, to the first address that connects (tried Happy Eyeballs style); calls
     /// move to another address only when that connection ends.
     case pickFirst
-    /// One connection per address, resolved on the first call; each call takes the next
-    /// address that has an open connection, and addresses that fail are skipped while they
-    /// back off.
+    /// One connection per address, resolved on the first call. Each call takes the next
+    /// address that has an open connection. Addresses that fail are skipped while they back off.
     case roundRobin
   }
 
