@@ -247,6 +247,8 @@ public struct ChannelError: Error, Sendable, Hashable, CustomStringConvertible {
     case invalidTarget
     /// The transport policy requests a transport that is not available.
     case transportUnavailable
+    /// A value of ``Channel/Configuration`` is outside its range.
+    case invalidConfiguration
   }
 
   public var kind: Kind

@@ -38,8 +38,10 @@ public final class Channel: RPCChannel {
 
   /// Creates a channel. It connects on the first call.
   ///
-  /// - Throws: ``ChannelError`` when `target` is not `host:port` with a port in 1...65535, or
-  ///   when `transport` is `.quic`, `.hybrid` or `.adaptive` without TLS.
+  /// - Throws: ``ChannelError`` when `target` is not `host:port` with a port in 1...65535,
+  ///   when `transport` is `.quic`, `.hybrid` or `.adaptive` without TLS, or when a value of
+  ///   `configuration.http2` or `configuration.http3` is outside its range (the message names
+  ///   the value and the range).
   public init(
     target: String,
     transport: TransportPolicy = .tcp,
@@ -55,6 +57,12 @@ public final class Channel: RPCChannel {
         throw ChannelError(
           .transportUnavailable, "transport \(transport) needs TLS, because QUIC always uses it; pass a TLS security such as .caFile(path)")
       }
+    }
+    do {
+      try configuration.http2.validate()
+      try configuration.http3.validate()
+    } catch {
+      throw ChannelError(.invalidConfiguration, "invalid channel configuration: \(error)")
     }
     self.target = target
     self.transport = transport

@@ -104,7 +104,9 @@ public final class Server: Sendable {
   /// Binds, serves until shutdown, then drains and returns.
   ///
   /// - Throws: ``ServerError`` when the configuration is invalid: no transport, QUIC without
-  ///   TLS, or two services with the same method path. ``TLSError`` when the certificate or
+  ///   TLS, or two services with the same method path. ``HTTP2ConfigurationError`` or
+  ///   ``HTTPTransportError`` of kind `invalidConfiguration` when a value of
+  ///   `configuration.http2` or `configuration.http3` is outside its range. ``TLSError`` when the certificate or
   ///   key cannot be loaded. ``IOError`` when binding fails, also when both transports are
   ///   requested and the UDP port with the TCP port's number is taken.
   public func run() async throws {
@@ -199,7 +201,7 @@ public final class Server: Sendable {
     if !drained {
       logger.log(
         level: .warning,
-        message: "grace period ended with calls still running; resetting them",
+        message: "the grace period ended before every connection closed; closing the rest now",
         metadata: [("port", String(port))]
       )
       for transport in transports {

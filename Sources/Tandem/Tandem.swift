@@ -5,3 +5,8 @@
 @_exported import TandemProtobuf
 @_exported import struct TandemHTTP.HTTPField
 @_exported import enum TandemHTTP.HTTPVersion
+@_exported import struct TandemHTTP.HTTPTransportError
+@_exported import struct TandemHTTP2.HTTP2Configuration
+@_exported import struct TandemHTTP2.HTTP2ConfigurationError
+@_exported import struct TandemHTTP3.HTTP3Configuration
+@_exported import class TandemHTTP3.QUICSessionCache

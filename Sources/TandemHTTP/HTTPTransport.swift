@@ -126,6 +126,8 @@ public struct HTTPTransportError: Error, Sendable, Hashable, CustomStringConvert
     case protocolError
     /// A timer expired (connect timeout, keepalive timeout).
     case timedOut
+    /// A configuration value is outside its range.
+    case invalidConfiguration
   }
 
   /// The kind of failure.

@@ -69,7 +69,8 @@ public struct HTTP3Configuration: Sendable, Hashable {
   /// Traffic to a loopback address never leaves the host, so the loopback interface's MTU
   /// (65,536 on Linux by default) is the path MTU. Once the handshake is confirmed, a
   /// connection to such a peer sends packets of the smallest of this value, that MTU less the
-  /// IP and UDP headers, and the peer's `max_udp_payload_size`, without path MTU discovery.
+  /// IP and UDP headers (65,507 bytes over IPv4 and 65,488 over IPv6 at the default MTU), 65,507,
+  /// and the peer's `max_udp_payload_size`, without path MTU discovery.
   /// Large packets cut the per-packet cost (header protection, encryption calls,
   /// acknowledgments) of a bulk transfer between processes on one host. A value at or below
   /// ``maxUDPPayloadSize`` has no effect.
@@ -84,12 +85,12 @@ public struct HTTP3Configuration: Sendable, Hashable {
 
   /// Checks every value.
   ///
-  /// - Throws: ``HTTPTransportError`` of kind `protocolError` naming the first value out of
-  ///   range and the range.
+  /// - Throws: ``HTTPTransportError`` of kind `invalidConfiguration` naming the first value
+  ///   out of range and the range.
   public func validate() throws {
     func check(_ name: String, _ value: Int, _ range: ClosedRange<Int>) throws {
       guard range.contains(value) else {
-        throw HTTPTransportError(.protocolError, "HTTP3Configuration.\(name) is \(value), outside \(range.lowerBound)...\(range.upperBound)")
+        throw HTTPTransportError(.invalidConfiguration, "HTTP3Configuration.\(name) is \(value), outside \(range.lowerBound)...\(range.upperBound)")
       }
     }
     try check("maxConcurrentStreams", maxConcurrentStreams, 1...(1 << 20))
@@ -105,14 +106,14 @@ public struct HTTP3Configuration: Sendable, Hashable {
     }
     func positive(_ name: String, _ value: Duration) throws {
       guard value > .zero, value <= .seconds(3600) else {
-        throw HTTPTransportError(.protocolError, "HTTP3Configuration.\(name) is \(value), outside 0 (exclusive)...3600 seconds")
+        throw HTTPTransportError(.invalidConfiguration, "HTTP3Configuration.\(name) is \(value), outside 0 (exclusive)...3600 seconds")
       }
     }
     try positive("idleTimeout", idleTimeout)
     try positive("handshakeTimeout", handshakeTimeout)
     if let keepaliveInterval { try positive("keepaliveInterval", keepaliveInterval) }
     guard goAwayNoticeDelay >= .zero, goAwayNoticeDelay <= .seconds(60) else {
-      throw HTTPTransportError(.protocolError, "HTTP3Configuration.goAwayNoticeDelay is \(goAwayNoticeDelay), outside 0...60 seconds")
+      throw HTTPTransportError(.invalidConfiguration, "HTTP3Configuration.goAwayNoticeDelay is \(goAwayNoticeDelay), outside 0...60 seconds")
     }
   }
 }

@@ -113,4 +113,18 @@ final class DocumentationExampleTests: XCTestCase {
     XCTAssertEqual(channel.target, "127.0.0.1:50051")
     channel.close()
   }
+
+  func testReadmeConfigurationTypesAreVisible() throws {
+    // The README names these types; `import Tandem` alone must make them available.
+    var http3 = HTTP3Configuration()
+    http3.loopbackUDPPayloadSize = nil
+    let http2 = HTTP2Configuration()
+    var configuration = Channel.Configuration(http2: http2, http3: http3, quicSessionCache: QUICSessionCache.shared)
+    configuration.metrics = PrometheusMetrics()
+    XCTAssertNoThrow(try Channel(target: "127.0.0.1:1", transport: .quic, security: .insecure, configuration: configuration))
+    http3.maxUDPPayloadSize = 70_000
+    XCTAssertThrowsError(try http3.validate()) { error in
+      XCTAssertEqual((error as? HTTPTransportError)?.kind, .invalidConfiguration)
+    }
+  }
 }

@@ -238,6 +238,19 @@ final class HybridTransportTests: XCTestCase {
     }
   }
 
+  func testInvalidConfigurationFailsAtCreation() {
+    var configuration = Channel.Configuration.defaults
+    configuration.http3.loopbackUDPPayloadSize = 0
+    XCTAssertThrowsError(try Channel(target: "127.0.0.1:1", transport: .quic, security: .insecure, configuration: configuration)) {
+      error in
+      XCTAssertEqual((error as? ChannelError)?.kind, .invalidConfiguration)
+      XCTAssertTrue("\(error)".contains("loopbackUDPPayloadSize is 0, outside 1200...65527"), "\(error)")
+    }
+    XCTAssertThrowsError(try configuration.http3.validate()) { error in
+      XCTAssertEqual((error as? HTTPTransportError)?.kind, .invalidConfiguration)
+    }
+  }
+
   func testRaceDelayFollowsRoundTripTime() {
     XCTAssertEqual(ConnectionPool.raceDelay(roundTripTime: nil), .milliseconds(300))
     XCTAssertEqual(ConnectionPool.raceDelay(roundTripTime: .milliseconds(10)), .milliseconds(100))

@@ -31,7 +31,7 @@ func verificationText(_ status: UInt32) -> String {
   }
   let text = String(decoding: UnsafeBufferPointer(start: data, count: Int(out.size)), as: UTF8.self)
   free(data)
-  return text
+  return String(text.reversed().drop(while: { $0.isWhitespace || $0 == "\0" }).reversed())
 }
 
 /// Server credentials, the session-ticket key and the 0-RTT anti-replay database, shared by

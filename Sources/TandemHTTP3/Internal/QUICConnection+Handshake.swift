@@ -13,6 +13,7 @@ extension QUICConnection {
   func startClient(
     tls: GnuTLSClientContext, verifyName: String, sniName: String?, cache: QUICSessionCache?, cacheKey: String
   ) throws {
+    verifiedName = verifyName
     sessionCache = cache
     sessionCacheKey = cacheKey
     clientContext = tls

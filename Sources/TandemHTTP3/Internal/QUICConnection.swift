@@ -69,6 +69,8 @@ final class QUICConnection: @unchecked Sendable {
   let writePath: UnsafeMutablePointer<ngtcp2_path_storage>
   let packetInfo: UnsafeMutablePointer<ngtcp2_pkt_info>
   let packets: PacketBuffer
+  /// Client only: the name the server certificate must match.
+  var verifiedName: String?
   /// The payload size this connection sends from its first packet on when the peer is on
   /// loopback; `nil` leaves the size to path MTU discovery.
   let loopbackPayloadSize: Int?
@@ -351,9 +353,13 @@ final class QUICConnection: @unchecked Sendable {
       let status = gnutls_session_get_verify_cert_status(tlsSession)
       if status != 0 {
         let mismatch = status & GNUTLS_CERT_UNEXPECTED_OWNER.rawValue != 0
+        let problem =
+          mismatch
+          ? "the server certificate does not match the server name '\(verifiedName ?? "?")'"
+          : "the server certificate did not verify"
         return TLSError(
           kind: mismatch ? .hostnameMismatch : .certificateVerificationFailed,
-          message: "QUIC handshake with \(remoteAddress) failed: the server certificate did not verify",
+          message: "QUIC handshake with \(remoteAddress) failed: \(problem)",
           verifyResult: verificationText(status))
       }
     }
