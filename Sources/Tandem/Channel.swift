@@ -40,8 +40,8 @@ public final class Channel: RPCChannel {
   ///
   /// - Throws: ``ChannelError`` when `target` is not `host:port` with a port in 1...65535,
   ///   when `transport` is `.quic`, `.hybrid` or `.adaptive` without TLS, or when a value of
-  ///   `configuration.http2` or `configuration.http3` is outside its range (the message names
-  ///   the value and the range).
+  ///   `configuration.http2` or `configuration.http3` is outside its range. The message names
+  ///   the value and the range.
   public init(
     target: String,
     transport: TransportPolicy = .tcp,

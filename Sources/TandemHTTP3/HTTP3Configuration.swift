@@ -68,9 +68,9 @@ public struct HTTP3Configuration: Sendable, Hashable {
   ///
   /// Traffic to a loopback address never leaves the host, so the loopback interface's MTU
   /// (65,536 on Linux by default) is the path MTU. Once the handshake is confirmed, a
-  /// connection to such a peer sends packets of the smallest of this value, that MTU less the
-  /// IP and UDP headers (65,507 bytes over IPv4 and 65,488 over IPv6 at the default MTU), 65,507,
-  /// and the peer's `max_udp_payload_size`, without path MTU discovery.
+  /// connection to such a peer sends packets without path MTU discovery. Their size is the
+  /// smallest of this value, that MTU less the IP and UDP headers (65,507 bytes over IPv4 and
+  /// 65,488 over IPv6 at the default MTU), 65,507, and the peer's `max_udp_payload_size`.
   /// Large packets cut the per-packet cost (header protection, encryption calls,
   /// acknowledgments) of a bulk transfer between processes on one host. A value at or below
   /// ``maxUDPPayloadSize`` has no effect.

@@ -22,8 +22,8 @@ final class PacketBuffer {
     base = .allocate(capacity: max(packetCapacity, Self.maxBatchBytes))
   }
 
-  /// A buffer for the packets of connections with `configuration`: large enough for the
-  /// loopback payload size too.
+  /// Creates a buffer for the packets of connections with `configuration`, large enough for
+  /// the loopback payload size too.
   convenience init(for configuration: HTTP3Configuration) {
     self.init(packetCapacity: max(configuration.maxUDPPayloadSize, configuration.loopbackUDPPayloadSize ?? 0))
   }
