@@ -127,7 +127,8 @@ extension Message {
     }
   }
 
-  /// Returns the exact encoded size in bytes.
+  /// Returns the exact encoded size in bytes. For a message whose sub-messages nest deeper than
+  /// ``SizeCache/maxDepth`` (500) levels, which does not encode, the value is not meaningful.
   @inlinable
   public var serializedSize: Int {
     var sizes = SizeCache()
@@ -139,8 +140,9 @@ extension Message {
   ///
   /// - Parameter partial: when `true`, encodes the message even if proto2 required fields are not set.
   ///   Default `false`.
-  /// - Throws: ``ProtobufEncodingError`` when the message is larger than 2,147,483,647 bytes, or when a
-  ///   required field is not set and `partial` is `false`.
+  /// - Throws: ``ProtobufEncodingError`` when the message is larger than 2,147,483,647 bytes, when
+  ///   sub-messages nest deeper than ``SizeCache/maxDepth`` (500) levels, or when a required field
+  ///   is not set and `partial` is `false`.
   @inlinable
   public func serializedBytes(partial: Bool = false) throws(ProtobufEncodingError) -> [UInt8] {
     if !partial && !isInitialized {
@@ -148,6 +150,9 @@ extension Message {
     }
     var sizes = SizeCache()
     let size = encodedSize(into: &sizes)
+    if sizes.depthExceeded {
+      throw ProtobufEncodingError(kind: .nestingTooDeep(limit: SizeCache.maxDepth))
+    }
     if size > WireFormat.maxLength {
       throw ProtobufEncodingError(kind: .messageTooLarge(size: size))
     }

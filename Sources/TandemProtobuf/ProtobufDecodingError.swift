@@ -88,6 +88,8 @@ public struct ProtobufEncodingError: Error, Sendable, Hashable, CustomStringConv
     /// proto2 required fields are not set. Each path names the field from the top-level message down,
     /// for example `outer.inner.id`.
     case missingRequiredFields(paths: [String])
+    /// Sub-messages nest deeper than `limit` (``SizeCache/maxDepth``, 500) levels.
+    case nestingTooDeep(limit: Int)
   }
 
   public var kind: Kind
@@ -110,6 +112,8 @@ public struct ProtobufEncodingError: Error, Sendable, Hashable, CustomStringConv
     case .missingRequiredFields(let paths):
       return "required fields are not set: \(paths.joined(separator: ", ")); "
         + "set them or encode with serializedBytes(partial: true)"
+    case .nestingTooDeep(let limit):
+      return "sub-messages nest deeper than \(limit) levels, the most that encodes"
     }
   }
 }

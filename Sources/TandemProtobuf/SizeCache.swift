@@ -10,6 +10,26 @@
 public struct SizeCache: Sendable {
   @usableFromInline var sizes: [Int] = []
   @usableFromInline var readIndex = 0
+  /// The nesting depth of the message being sized.
+  @usableFromInline var depth = 0
+  /// Whether a message nested deeper than ``maxDepth``; the size pass then stops descending and
+  /// the encode fails with ``ProtobufEncodingError/Kind/nestingTooDeep(limit:)``.
+  @usableFromInline var depthExceeded = false
+
+  /// The deepest nesting of sub-messages and groups that encodes: 500 levels below the top-level
+  /// message. Deeper recursion could overflow a thread's stack.
+  public static let maxDepth = 500
+
+  /// Enters one nesting level; returns `false` (and marks the cache) beyond ``maxDepth``.
+  @inlinable
+  mutating func enterNested() -> Bool {
+    guard depth < Self.maxDepth else {
+      depthExceeded = true
+      return false
+    }
+    depth &+= 1
+    return true
+  }
 
   @inlinable
   public init() {}
@@ -39,7 +59,9 @@ public struct SizeCache: Sendable {
   @inlinable
   public mutating func lengthDelimitedSize<M: Message>(of message: borrowing M) -> Int {
     let slot = reserveSlot()
+    guard enterNested() else { return 1 }
     let size = message.encodedSize(into: &self)
+    depth &-= 1
     sizes[slot] = size
     return WireFormat.lengthDelimitedSize(size)
   }
@@ -50,7 +72,9 @@ public struct SizeCache: Sendable {
   @inlinable
   public mutating func lengthDelimitedSize<M: Message>(ofMessageAt message: UnsafePointer<M>) -> Int {
     let slot = reserveSlot()
+    guard enterNested() else { return 1 }
     let size = M.encodedSize(of: message, into: &self)
+    depth &-= 1
     sizes[slot] = size
     return WireFormat.lengthDelimitedSize(size)
   }
@@ -60,6 +84,9 @@ public struct SizeCache: Sendable {
   @inlinable
   public mutating func repeatedMessagesSize<M: Message>(of messages: [M], tagSize: Int) -> Int {
     var total = 0
+    guard !messages.isEmpty else { return 0 }
+    guard enterNested() else { return 0 }
+    defer { depth &-= 1 }
     messages.withUnsafeBufferPointer { buffer in
       guard var element = buffer.baseAddress else { return }
       for _ in 0..<buffer.count {
@@ -77,7 +104,9 @@ public struct SizeCache: Sendable {
   /// prefix, so no slot is recorded.
   @inlinable
   public mutating func groupSize<M: Message>(of message: borrowing M) -> Int {
-    message.encodedSize(into: &self)
+    guard enterNested() else { return 0 }
+    defer { depth &-= 1 }
+    return message.encodedSize(into: &self)
   }
 
   @inlinable

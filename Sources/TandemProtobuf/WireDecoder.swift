@@ -423,8 +423,9 @@ public struct WireDecoder {
 
   @inlinable
   mutating func enterNested(at offset: Int) throws(ProtobufDecodingError) {
-    if depth >= options.recursionLimit {
-      throw error(.recursionLimitExceeded(limit: options.recursionLimit), at: offset)
+    let limit = min(options.recursionLimit, DecodingOptions.maxRecursionLimit)
+    if depth >= limit {
+      throw error(.recursionLimitExceeded(limit: limit), at: offset)
     }
     depth += 1
   }

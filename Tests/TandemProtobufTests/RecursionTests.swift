@@ -35,6 +35,35 @@ final class RecursionTests: XCTestCase {
     }
   }
 
+  func testEncodingStopsBeyondMaximumDepth() throws {
+    XCTAssertNoThrow(try chain(levels: SizeCache.maxDepth).serializedBytes())
+    XCTAssertThrowsError(try chain(levels: 2_000).serializedBytes()) { error in
+      XCTAssertEqual((error as? ProtobufEncodingError)?.kind, .nestingTooDeep(limit: 500))
+      XCTAssertTrue("\(error)".contains("deeper than 500 levels"), "\(error)")
+    }
+  }
+
+  func testRecursionLimitAboveMaximumActsAsMaximum() throws {
+    let bytes = try chain(levels: SizeCache.maxDepth).serializedBytes()
+    let options = DecodingOptions(recursionLimit: 10_000)
+    XCTAssertNoThrow(try Tandem_Test_Recursive(serializedBytes: bytes, options: options))
+    // 501 levels, built on the wire: a field-2 (child) tag and length around each level.
+    var nested: [UInt8] = []
+    for _ in 0...DecodingOptions.maxRecursionLimit {
+      var wrapped: [UInt8] = [0x12]
+      var length = nested.count
+      while length >= 0x80 {
+        wrapped.append(UInt8(length & 0x7F) | 0x80)
+        length >>= 7
+      }
+      wrapped.append(UInt8(length))
+      nested = wrapped + nested
+    }
+    XCTAssertThrowsError(try Tandem_Test_Recursive(serializedBytes: nested, options: options)) { error in
+      XCTAssertEqual((error as? ProtobufDecodingError)?.kind, .recursionLimitExceeded(limit: 500))
+    }
+  }
+
   func testLevel101ExceedsDefaultLimit() throws {
     let bytes = try chain(levels: 101).serializedBytes()
     let error = decodingError(Tandem_Test_Recursive.self, bytes)
@@ -43,13 +72,13 @@ final class RecursionTests: XCTestCase {
     XCTAssertEqual(error?.fieldPath.allSatisfy { $0 == 2 }, true)
   }
 
-  func testThousandLevelsEncodeAndFailToDecode() throws {
-    let message = chain(levels: 1000)
+  func testFiveHundredLevelsEncodeAndFailToDecode() throws {
+    let message = chain(levels: 500)
     let bytes = try message.serializedBytes()
     XCTAssertEqual(bytes.count, message.serializedSize)
     XCTAssertEqual(decodingError(Tandem_Test_Recursive.self, bytes)?.kind, .recursionLimitExceeded(limit: 100))
-    let decoded = try Tandem_Test_Recursive(serializedBytes: bytes, options: DecodingOptions(recursionLimit: 1000))
-    XCTAssertEqual(depth(of: decoded), 1000)
+    let decoded = try Tandem_Test_Recursive(serializedBytes: bytes, options: DecodingOptions(recursionLimit: 500))
+    XCTAssertEqual(depth(of: decoded), 500)
   }
 
   func testCustomLimit() throws {
