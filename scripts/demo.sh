@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Echo example, starts echo-server with a self-signed certificate on a free
 # port of 127.0.0.1, makes each kind of call with echo-client over HTTP/2 with TLS, over
-# HTTP/3 on QUIC and over plaintext HTTP/2, shows a hybrid client racing QUIC against TCP,
-# prints what happened, and stops the server.
+# HTTP/3 on QUIC and over plaintext HTTP/2, shows a hybrid client racing QUIC against TCP and
+# falling back to TCP when UDP gets blocked, prints what happened, and stops the servers.
 # Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,11 +16,14 @@ bin="$(swift build -c release --show-bin-path)"
 
 workdir="$(mktemp -d /tmp/tandem-demo-XXXXXX)"
 server_pid=""
+extra_pids=()
 cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  for pid in "$server_pid" "${extra_pids[@]}"; do
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
   rm -rf "$workdir"
 }
 trap cleanup EXIT
@@ -94,6 +97,35 @@ echo "--- the same server over HTTP/2 on TCP"
 "$bin/echo-client" --target "127.0.0.1:$port" --ca "$ca" --server-name localhost get "hello over tcp"
 echo "--- a hybrid client races QUIC against TCP; QUIC wins here"
 "$bin/echo-client" --target "127.0.0.1:$port" --ca "$ca" --server-name localhost --transport hybrid get "hello over the winner"
+stop_server
+
+echo
+echo "==> a hybrid client while the network starts blocking UDP"
+# QUIC reaches the server through quic-relay, which drops every datagram after 2 seconds;
+# TCP at the relay's port number reaches a second server with the same certificate.
+relay="$(Benchmarks/quic/build_relay.sh)"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=localhost \
+  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$workdir/demo.key" -out "$workdir/demo.crt" 2>/dev/null
+start_server --transport quic --tls-cert "$workdir/demo.crt" --tls-key "$workdir/demo.key"
+"$relay" --target "127.0.0.1:$port" --black-hole-after-ms 2000 --exit-after 120 >"$workdir/relay.out" 2>"$workdir/relay.err" &
+extra_pids+=("$!")
+for _ in $(seq 1 100); do
+  grep -q '^LISTENING' "$workdir/relay.out" && break
+  sleep 0.1
+done
+relay_port="$(awk '/^LISTENING/ {print $2; exit}' "$workdir/relay.out")"
+"$bin/echo-server" --host 127.0.0.1 --port "$relay_port" --transport tcp --tls-cert "$workdir/demo.crt" \
+  --tls-key "$workdir/demo.key" >"$workdir/tcp-server.log" 2>&1 &
+extra_pids+=("$!")
+for _ in $(seq 1 100); do
+  grep -q "listening on" "$workdir/tcp-server.log" && break
+  sleep 0.1
+done
+echo "--- 12 calls, 400 ms apart: over QUIC first, then UDP is blocked and the calls move to TCP"
+"$bin/echo-client" --target "127.0.0.1:$relay_port" --ca "$workdir/demo.crt" --server-name localhost \
+  --transport hybrid --quic-idle-timeout 1 --repeat 12 --interval-ms 400 --print-metrics get "hello" |
+  grep -v '_bucket{'  # the histogram buckets are left out here; the sums and counts remain
+cat "$workdir/relay.err"
 stop_server
 
 echo

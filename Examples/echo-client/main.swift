@@ -17,6 +17,10 @@ struct ClientOptions {
   var metadata: [(String, String)] = []
   var command = ""
   var texts: [String] = []
+  var repeatCount = 1
+  var intervalMilliseconds = 0
+  var printsMetrics = false
+  var quicIdleTimeoutSeconds: Double?
 
   static let usage = """
     usage: echo-client --target HOST:PORT [--transport tcp|quic|hybrid|adaptive]
@@ -34,6 +38,13 @@ struct ClientOptions {
       --server-name NAME   the name to verify in the server certificate (default: the host)
       --timeout SECONDS    deadline of the call (default: none)
       --metadata KEY=VALUE request metadata; keys ending in -bin take the value's UTF-8 bytes
+      --repeat N           get only: make the call N times on the same channel, 1...1000
+                           (default 1); a failed call is printed and the next one goes on
+      --interval-ms N      the pause between repeated calls, 0...60000 ms (default 0)
+      --print-metrics      print the channel's metrics (Prometheus text) at the end
+      --quic-idle-timeout SECONDS
+                           close a QUIC connection after this long without packets
+                           (default 30), so a blocked path is noticed sooner
     Commands:
       get TEXT...      one unary call with the words as one text
       expand TEXT...   one server-streaming call; one response per word
@@ -75,6 +86,25 @@ struct ClientOptions {
           throw UsageError("invalid --metadata '\(text)': expected KEY=VALUE")
         }
         metadata.append((String(text[..<equals]).lowercased(), String(text[text.index(after: equals)...])))
+      case "--repeat":
+        let text = try value(for: argument)
+        guard let count = Int(text), (1...1000).contains(count) else {
+          throw UsageError("invalid --repeat '\(text)': expected 1...1000")
+        }
+        repeatCount = count
+      case "--interval-ms":
+        let text = try value(for: argument)
+        guard let milliseconds = Int(text), (0...60_000).contains(milliseconds) else {
+          throw UsageError("invalid --interval-ms '\(text)': expected 0...60000")
+        }
+        intervalMilliseconds = milliseconds
+      case "--print-metrics": printsMetrics = true
+      case "--quic-idle-timeout":
+        let text = try value(for: argument)
+        guard let seconds = Double(text), seconds > 0, seconds <= 3600 else {
+          throw UsageError("invalid --quic-idle-timeout '\(text)': expected a number of seconds in (0, 3600]")
+        }
+        quicIdleTimeoutSeconds = seconds
       case "--help", "-h": throw UsageError(nil)
       default:
         if argument.hasPrefix("--") { throw UsageError("unknown option '\(argument)'") }
@@ -181,13 +211,38 @@ if let seconds = options.timeoutSeconds {
   callOptions.timeout = .milliseconds(Int64(seconds * 1000))
 }
 
+let metrics = PrometheusMetrics()
+var channelConfiguration = Channel.Configuration.defaults
+if options.printsMetrics {
+  channelConfiguration.metrics = metrics
+}
+if let seconds = options.quicIdleTimeoutSeconds {
+  channelConfiguration.http3.idleTimeout = .milliseconds(Int64(seconds * 1000))
+}
+
 do {
-  let channel = try Channel(target: options.target, transport: policy, security: security)
+  let channel = try Channel(target: options.target, transport: policy, security: security, configuration: channelConfiguration)
   defer { channel.close() }
   let echo = Echo_V1_Echo.Client(channel: channel)
   let text = options.texts.joined(separator: " ")
 
   switch options.command {
+  case "get" where options.repeatCount > 1:
+    var succeeded = 0
+    for number in 1...options.repeatCount {
+      if number > 1 { try await Task.sleep(for: .milliseconds(options.intervalMilliseconds)) }
+      do {
+        let response = try await echo.get(.with { $0.text = text }, metadata: metadata, options: callOptions) { $0 }
+        succeeded += 1
+        writeLine("get \(number): received \(describe(try response.message)); initial metadata: \(describe(response.initialMetadata))")
+      } catch let error as RPCError {
+        writeLine("get \(number): failed with \(error.code): \(error.message)")
+      }
+    }
+    if succeeded == 0 {
+      throw RPCError(code: .unavailable, message: "every one of the \(options.repeatCount) calls failed")
+    }
+
   case "get":
     let response = try await echo.get(.with { $0.text = text }, metadata: metadata, options: callOptions) { response in
       response
@@ -234,6 +289,10 @@ do {
       writeLine("  response \(count): \(describe(response))")
     }
     writeLine("  \(count) responses; trailing metadata: \(describe(try await responses.trailingMetadata))")
+  }
+  if options.printsMetrics {
+    writeLine("metrics:")
+    writeLine(metrics.render())
   }
 } catch let error as RPCError {
   printError("echo-client: the call failed with \(error.code): \(error.message)")

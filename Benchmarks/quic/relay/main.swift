@@ -1,6 +1,6 @@
-// quic-relay: runs the test UDPRelay (Tests/TandemHTTP3Tests/Support) as a process, so that
-// Benchmarks/quic/run.sh and Tests/Interop/h3/run.sh can add delay or loss on loopback where
-// `tc netem` is missing. Benchmarks/quic/build_relay.sh builds it.
+// quic-relay: runs the test UDPRelay (Tests/TandemTestSupport) as a process, so that
+// Benchmarks/quic/run.sh, Tests/Interop/h3/run.sh and scripts/demo.sh can add delay or loss,
+// or block UDP, on loopback where `tc netem` is missing. Benchmarks/quic/build_relay.sh builds it.
 
 #if canImport(Glibc)
 import Glibc
@@ -16,6 +16,9 @@ let usage = """
     --drop P            share of datagrams dropped in each direction, 0...1 (default 0)
     --reorder P         share of datagrams sent after the next one, 0...1 (default 0)
     --seed N            seed of the random decisions (default 1)
+    --black-hole-after-ms N
+                        drop every datagram from N ms after the start on, 0...86400000
+                        (default: never), as when a network starts blocking UDP
     --exit-after S      stop after S seconds, 1...86400 (default 600)
   Prints "LISTENING <port>" when ready, and the counters on stderr when it stops
   (SIGTERM, SIGINT or --exit-after).
@@ -25,7 +28,10 @@ struct UsageError: Error {
   var message: String
 }
 
-func parseArguments(_ arguments: [String]) throws(UsageError) -> (SocketAddress, String, UDPRelay.Impairment, UInt64, Int) {
+func parseArguments(
+  _ arguments: [String]
+) throws(UsageError) -> (SocketAddress, String, UDPRelay.Impairment, UInt64, Int, Duration?) {
+  var blackHoleAfter: Duration?
   var target: SocketAddress?
   var host = "127.0.0.1"
   var impairment = UDPRelay.Impairment()
@@ -64,6 +70,11 @@ func parseArguments(_ arguments: [String]) throws(UsageError) -> (SocketAddress,
     case "--seed":
       guard let number = UInt64(value) else { throw UsageError(message: "invalid --seed '\(value)': expected 0...2^64-1") }
       seed = number
+    case "--black-hole-after-ms":
+      guard let milliseconds = Int(value), (0...86_400_000).contains(milliseconds) else {
+        throw UsageError(message: "invalid --black-hole-after-ms '\(value)': expected 0...86400000")
+      }
+      blackHoleAfter = .milliseconds(milliseconds)
     case "--exit-after":
       guard let seconds = Int(value), (1...86_400).contains(seconds) else {
         throw UsageError(message: "invalid --exit-after '\(value)': expected 1...86400 seconds")
@@ -74,7 +85,7 @@ func parseArguments(_ arguments: [String]) throws(UsageError) -> (SocketAddress,
     }
   }
   guard let target else { throw UsageError(message: "missing --target") }
-  return (target, host, impairment, seed, exitAfter)
+  return (target, host, impairment, seed, exitAfter, blackHoleAfter)
 }
 
 extension String {
@@ -101,14 +112,14 @@ if arguments.contains("--help") || arguments.contains("-h") {
   writeLine(usage, to: 1)
   exit(0)
 }
-let options: (SocketAddress, String, UDPRelay.Impairment, UInt64, Int)
+let options: (SocketAddress, String, UDPRelay.Impairment, UInt64, Int, Duration?)
 do {
   options = try parseArguments(arguments)
 } catch {
   printError("quic-relay: \(error.message)\n\(usage)")
   exit(2)
 }
-let (target, host, impairment, seed, exitAfter) = options
+let (target, host, impairment, seed, exitAfter, blackHoleAfter) = options
 
 signal(SIGTERM) { _ in stopRequested.store(true, ordering: .relaxed) }
 signal(SIGINT) { _ in stopRequested.store(true, ordering: .relaxed) }
@@ -127,9 +138,16 @@ printError(
     + "drop \(impairment.dropProbability), reorder \(impairment.reorderProbability), seed \(seed)")
 
 let clock = ContinuousClock()
-let deadline = clock.now + .seconds(exitAfter)
+let started = clock.now
+let deadline = started + .seconds(exitAfter)
+var blackHoled = false
 while !stopRequested.load(ordering: .relaxed), clock.now < deadline {
   try? await Task.sleep(for: .milliseconds(50))
+  if !blackHoled, let after = blackHoleAfter, clock.now - started >= after {
+    relay.setBlackHole(true)
+    blackHoled = true
+    printError("quic-relay: dropping every datagram from now on")
+  }
 }
 
 for direction in UDPRelay.Direction.allCases {

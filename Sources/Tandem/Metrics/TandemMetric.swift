@@ -37,12 +37,12 @@ public enum TandemMetric: String, CaseIterable, Sendable {
   /// Time from the start of a call to its status, in seconds.
   case callDuration = "tandem_call_duration_seconds"
 
-  /// Bytes sent on connections, counted at the HTTP layer (frames, before TLS or QUIC
-  /// encryption).
+  /// gRPC message bytes that calls sent, 5-byte message prefixes included (HTTP framing and
+  /// encryption not counted).
   case sentBytes = "tandem_sent_bytes_total"
 
-  /// Bytes received on connections, counted at the HTTP layer (frames, after TLS or QUIC
-  /// decryption).
+  /// gRPC message bytes that calls received, 5-byte message prefixes included (HTTP framing
+  /// and encryption not counted).
   case receivedBytes = "tandem_received_bytes_total"
 
   /// The last smoothed round-trip time measured on a connection, in seconds.
@@ -148,8 +148,8 @@ public enum TandemMetric: String, CaseIterable, Sendable {
     case .callsStarted: return "Calls started."
     case .callsFinished: return "Calls finished, by gRPC status."
     case .callDuration: return "Call duration from start to status, in seconds."
-    case .sentBytes: return "Bytes sent at the HTTP layer."
-    case .receivedBytes: return "Bytes received at the HTTP layer."
+    case .sentBytes: return "gRPC message bytes sent by calls, prefixes included."
+    case .receivedBytes: return "gRPC message bytes received by calls, prefixes included."
     case .roundTripTime: return "Last smoothed round-trip time of a connection, in seconds."
     case .racesWon: return "Transport races won, by winning transport."
     case .fallbacks: return "Moves to the other transport, by the transport moved to."
