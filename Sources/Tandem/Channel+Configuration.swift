@@ -26,13 +26,16 @@ public struct TransportPolicy: Sendable, Hashable, CustomStringConvertible {
   public static func hybrid(preferred: Preference) -> TransportPolicy {
     TransportPolicy(kind: .hybrid(preferQUIC: preferred == .quic))
   }
-  /// The transport chosen for each new connection from the round-trip times measured to the
-  /// target over each transport: QUIC unless its round trip is clearly longer than TCP's (over
-  /// 1.5 times plus 5 ms) or it is marked broken. A transport without a recent measurement
-  /// (older than ``Channel/Configuration/Adaptive/probeInterval``) is probed by starting both
-  /// at once. The choice then races like ``hybrid(preferred:)``, so a failing transport still
-  /// falls back. Each choice is counted in the metric ``TandemMetric/adaptiveDecisions`` with
-  /// its reason. Needs TLS, because QUIC always uses it.
+  /// The transport chosen for each new connection from what was measured to the target over
+  /// each transport. QUIC is chosen unless it is marked broken, failed more than half of its
+  /// last handshakes, or is clearly slower than TCP. Clearly slower means a median call latency
+  /// or round-trip time over 1.5 times TCP's plus 10 ms, or under two thirds of TCP's goodput on
+  /// bulk calls. Call latencies count while both transports carried calls within the probe
+  /// interval (``Channel/Configuration/Adaptive/probeInterval``), round-trip times otherwise. A
+  /// transport without a recent measurement is probed by starting both at once. The choice then races like
+  /// ``hybrid(preferred:)``, so a failing transport still falls back. Each choice is counted in
+  /// ``TandemMetric/adaptiveDecisions`` with its reason, and the figures behind it are reported
+  /// as the `tandem_adaptive_*` gauges. Needs TLS, because QUIC always uses it.
   public static let adaptive = TransportPolicy(kind: .adaptive)
 
   /// The transport a hybrid policy tries first.

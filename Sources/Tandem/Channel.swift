@@ -77,8 +77,10 @@ public final class Channel: RPCChannel {
         ConnectionPool(target: single, policy: policy, security: security, configuration: configuration)
       }
     }
+    let adaptive = transport.kind == .adaptive
     let observer: (any CallObserver)? =
-      configuration.metrics is NoMetrics ? nil : CallMetrics(metrics: configuration.metrics, target: parsed.authority)
+      configuration.metrics is NoMetrics && !adaptive
+      ? nil : CallMetrics(metrics: configuration.metrics, target: parsed.authority, recordsStatistics: adaptive)
     self.executor = ClientCallExecutor(source: source, configuration: configuration.calls, observer: observer)
   }
 

@@ -2,11 +2,14 @@ import TandemCore
 import TandemHTTP
 
 /// Reports each call's start, status, duration and bytes to a ``MetricsRecorder``, labeled
-/// with the transport and the channel's target. A call that never got a stream is reported
-/// with transport `none`.
+/// with the transport and the channel's target, and records finished calls' latency and bytes in
+/// ``TransportHealth`` for the adaptive policy. A call that never got a stream is reported with
+/// transport `none`.
 struct CallMetrics: CallObserver {
   let metrics: any MetricsRecorder
   let target: String
+  /// Whether finished calls update ``TransportHealth``'s statistics.
+  let recordsStatistics: Bool
 
   private func labels(_ version: HTTPVersion?) -> [(String, String)] {
     let transport: String
@@ -26,6 +29,10 @@ struct CallMetrics: CallObserver {
     _ method: MethodDescriptor, over version: HTTPVersion?, status: StatusCode, duration: Duration, sentBytes: Int,
     receivedBytes: Int
   ) {
+    if recordsStatistics, let version, status == .ok {
+      TransportHealth.shared.recordCall(
+        target, over: version == .http3 ? .quic : .tcp, latency: duration, bytes: sentBytes + receivedBytes)
+    }
     let labels = labels(version)
     metrics.increment(
       counter: TandemMetric.callsFinished.name, by: 1, labels: labels + [(TandemMetric.Label.status, status.description)])

@@ -37,9 +37,27 @@ extension ConnectionPool {
     }
   }
 
-  /// Records the choice of the adaptive policy for a new connection.
+  /// Records the choice of the adaptive policy for a new connection, and the figures behind it.
   func recordAdaptiveChoice(_ choice: AdaptiveChoice) {
-    configuration.metrics.increment(
+    let metrics = configuration.metrics
+    for transport in [ConnectionRace.Transport.quic, .tcp] {
+      guard let statistics = TransportHealth.shared.statistics(authority, over: transport) else { continue }
+      let labels = metricLabels(transport)
+      for quantile in [0.5, 0.95] {
+        if let latency = statistics.latencyPercentile(quantile) {
+          metrics.set(
+            gauge: TandemMetric.adaptiveLatency.name, to: latency.seconds,
+            labels: labels + [(TandemMetric.Label.quantile, String(quantile))])
+        }
+      }
+      if let goodput = statistics.goodput {
+        metrics.set(gauge: TandemMetric.adaptiveGoodput.name, to: goodput, labels: labels)
+      }
+      if let rate = statistics.handshakeSuccessRate {
+        metrics.set(gauge: TandemMetric.adaptiveHandshakeSuccess.name, to: rate, labels: labels)
+      }
+    }
+    metrics.increment(
       counter: TandemMetric.adaptiveDecisions.name, by: 1,
       labels: [
         (TandemMetric.Label.target, authority), (TandemMetric.Label.chosen, "\(choice.preferred)"),

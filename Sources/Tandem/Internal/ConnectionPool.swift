@@ -270,6 +270,7 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
         let health = TransportHealth.shared
         let choice = AdaptiveChoice.decide(
           quic: health.roundTripTime(authority, over: .quic), tcp: health.roundTripTime(authority, over: .tcp),
+          quicStatistics: health.statistics(authority, over: .quic), tcpStatistics: health.statistics(authority, over: .tcp),
           quicBroken: health.isQUICBroken(authority), probeInterval: configuration.adaptive.probeInterval, now: .now)
         recordAdaptiveChoice(choice)
         logger.log(
@@ -353,6 +354,10 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
       let key = ObjectIdentifier(connection)
       state.withLock { $0.counted[key] = transport }
       recordOpened(transport, handshake: ContinuousClock.now - started, roundTripTime: roundTripTime)
+      if roundTripTime != nil {
+        // Only a finished handshake (not a 0-RTT early return) shows that the path works.
+        TransportHealth.shared.recordHandshake(authority, over: transport, succeeded: true, duration: ContinuousClock.now - started)
+      }
       if !connection.isAcceptingStreams, state.withLock({ $0.counted.removeValue(forKey: key) }) != nil {
         // It closed already, and its close may have come before it was counted.
         recordOpenChange(transport, by: -1)
@@ -360,6 +365,7 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
       return connection
     } catch {
       recordFailed(transport)
+      TransportHealth.shared.recordHandshake(authority, over: transport, succeeded: false, duration: nil)
       throw error
     }
   }

@@ -19,6 +19,7 @@ final class TransportHealth: Sendable {
     var roundTripTime: Duration?
     /// The last round-trip time measured over each transport, with when it was measured.
     var roundTripTimes: [ConnectionRace.Transport: (Duration, ContinuousClock.Instant)] = [:]
+    var statistics: [ConnectionRace.Transport: TransportStatistics] = [:]
     var updatedAt: ContinuousClock.Instant
   }
 
@@ -87,6 +88,27 @@ final class TransportHealth: Sendable {
   /// Returns the round-trip time last measured to `target` over either transport, if any.
   func roundTripTime(_ target: String) -> Duration? {
     entries.withLock { $0[target]?.roundTripTime }
+  }
+
+  /// Records a handshake over `transport` to `target` that succeeded after `duration`, or failed.
+  func recordHandshake(
+    _ target: String, over transport: ConnectionRace.Transport, succeeded: Bool, duration: Duration?,
+    now: ContinuousClock.Instant = .now
+  ) {
+    update(target, now: now) { $0.statistics[transport, default: TransportStatistics()].recordHandshake(succeeded: succeeded, duration: duration) }
+  }
+
+  /// Records a finished call over `transport` to `target`.
+  func recordCall(
+    _ target: String, over transport: ConnectionRace.Transport, latency: Duration, bytes: Int,
+    now: ContinuousClock.Instant = .now
+  ) {
+    update(target, now: now) { $0.statistics[transport, default: TransportStatistics()].recordCall(latency: latency, bytes: bytes, now: now) }
+  }
+
+  /// Returns the statistics of `transport` to `target`, if any were recorded.
+  func statistics(_ target: String, over transport: ConnectionRace.Transport) -> TransportStatistics? {
+    entries.withLock { $0[target]?.statistics[transport] }
   }
 
   /// Forgets every mark and measurement, for example after the network changed.

@@ -63,6 +63,17 @@ public enum TandemMetric: String, CaseIterable, Sendable {
   /// (label ``Label/chosen``) and the reason (label ``Label/reason``).
   case adaptiveDecisions = "tandem_adaptive_decisions_total"
 
+  /// The call latency quantiles the adaptive policy compared at its last decision, by
+  /// quantile (label ``Label/quantile``: `"0.5"` or `"0.95"`), in seconds.
+  case adaptiveLatency = "tandem_adaptive_latency_seconds"
+
+  /// The goodput of bulk calls (64 KiB or more) the adaptive policy compared at its last
+  /// decision, in bytes per second.
+  case adaptiveGoodput = "tandem_adaptive_goodput_bytes_per_second"
+
+  /// The share of handshakes that succeeded, as the adaptive policy's moving average, 0 to 1.
+  case adaptiveHandshakeSuccess = "tandem_adaptive_handshake_success_ratio"
+
   /// Updates that ``PrometheusMetrics`` dropped because they would have created a series past
   /// its series limit.
   case droppedSeries = "tandem_metrics_dropped_series_total"
@@ -95,6 +106,8 @@ public enum TandemMetric: String, CaseIterable, Sendable {
     public static let chosen = "chosen"
     /// `"reason"`: why an adaptive decision was made, or why an update was dropped.
     public static let reason = "reason"
+    /// `"quantile"`: the quantile of a latency, such as `"0.5"`.
+    public static let quantile = "quantile"
   }
 
   /// The values of the ``Label/transport`` and ``Label/chosen`` labels.
@@ -111,7 +124,7 @@ public enum TandemMetric: String, CaseIterable, Sendable {
   /// The Prometheus metric type.
   public var kind: Kind {
     switch self {
-    case .connectionsOpen, .roundTripTime:
+    case .connectionsOpen, .roundTripTime, .adaptiveLatency, .adaptiveGoodput, .adaptiveHandshakeSuccess:
       return .gauge
     case .handshakeDuration, .callDuration:
       return .histogram
@@ -128,6 +141,10 @@ public enum TandemMetric: String, CaseIterable, Sendable {
       return [Label.transport, Label.target, Label.status]
     case .adaptiveDecisions:
       return [Label.target, Label.chosen, Label.reason]
+    case .adaptiveLatency:
+      return [Label.transport, Label.target, Label.quantile]
+    case .adaptiveGoodput, .adaptiveHandshakeSuccess:
+      return [Label.transport, Label.target]
     case .droppedSeries:
       return []
     case .invalidSamples:
@@ -155,6 +172,9 @@ public enum TandemMetric: String, CaseIterable, Sendable {
     case .fallbacks: return "Moves to the other transport, by the transport moved to."
     case .brokenMarks: return "Times a transport was marked broken for a target."
     case .adaptiveDecisions: return "Transport choices of the adaptive policy, by chosen transport and reason."
+    case .adaptiveLatency: return "Call latency quantiles behind the adaptive policy's last choice, in seconds."
+    case .adaptiveGoodput: return "Bulk call goodput behind the adaptive policy's last choice, in bytes per second."
+    case .adaptiveHandshakeSuccess: return "Share of handshakes that succeeded, as the adaptive policy's moving average."
     case .droppedSeries: return "Updates dropped because the series limit was reached."
     case .invalidSamples: return "Updates dropped as invalid, by reason."
     }
