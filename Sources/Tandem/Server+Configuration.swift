@@ -43,6 +43,9 @@ extension Server {
     public var logHandler: any LogHandler
     /// The grace period for the shutdown that cancelling ``Server/run()`` starts. Default 5 s.
     public var cancellationGracePeriod: Duration
+    /// Where the server also serves Prometheus metrics over plain HTTP (``MetricsServer``,
+    /// `GET /metrics`), from its start until it stops; `nil` (the default) serves none.
+    public var metricsEndpoint: MetricsEndpoint?
 
     /// The default configuration.
     public static var defaults: Configuration {
@@ -70,6 +73,23 @@ extension Server {
       self.eventLoopGroup = eventLoopGroup
       self.logHandler = logHandler
       self.cancellationGracePeriod = cancellationGracePeriod
+    }
+  }
+
+  /// An address at which a ``Server`` serves the text of a ``PrometheusMetrics``, for example
+  /// the one its process's channels report to.
+  public struct MetricsEndpoint: Sendable {
+    /// The numeric address to listen on, such as `127.0.0.1`.
+    public var host: String
+    /// The TCP port, or 0 for one the system picks (see ``Server/metricsPort``).
+    public var port: Int
+    /// The metrics to serve.
+    public var metrics: PrometheusMetrics
+
+    public init(host: String, port: Int, metrics: PrometheusMetrics) {
+      self.host = host
+      self.port = port
+      self.metrics = metrics
     }
   }
 }

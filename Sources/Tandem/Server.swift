@@ -44,6 +44,7 @@ public final class Server: Sendable {
     var port: Int?
     var startupError: (any Error)?
     var transports: [any HTTPServerTransport] = []
+    var metricsPort: Int?
   }
 
   private enum Phase { case idle, running, stopped }
@@ -72,6 +73,12 @@ public final class Server: Sendable {
     self.listenAddress = listening
     self.tls = tls
     self.configuration = configuration
+  }
+
+  /// The port of the metrics endpoint (``Configuration/metricsEndpoint``) once ``listeningPort``
+  /// has returned, or `nil` when the server serves no metrics.
+  public var metricsPort: Int? {
+    state.withLock { $0.metricsPort }
   }
 
   /// The bound port, once the server listens (TCP and UDP use the same number). Useful with
@@ -108,7 +115,8 @@ public final class Server: Sendable {
   ///   ``HTTPTransportError`` of kind `invalidConfiguration` when a value of
   ///   `configuration.http2` or `configuration.http3` is outside its range. ``TLSError`` when the certificate or
   ///   key cannot be loaded. ``IOError`` when binding fails, also when both transports are
-  ///   requested and the UDP port with the TCP port's number is taken.
+  ///   requested and the UDP port with the TCP port's number is taken, or when the metrics
+  ///   endpoint cannot bind. ``MetricsConfigurationError`` for an invalid metrics endpoint.
   public func run() async throws {
     let alreadyRunning = state.withLock { state -> Bool in
       if state.phase != .idle { return true }
@@ -175,9 +183,26 @@ public final class Server: Sendable {
       logger.log(level: .warning, message: line, metadata: [])
     }
     let (port, transports) = try await startTransports(acceptor: acceptor)
+    var metricsServer: MetricsServer?
+    if let endpoint = configuration.metricsEndpoint {
+      do {
+        var metricsConfiguration = MetricsServer.Configuration.defaults
+        metricsConfiguration.logHandler = logger
+        metricsServer = try await MetricsServer.start(
+          host: endpoint.host, port: endpoint.port, metrics: endpoint.metrics,
+          group: configuration.eventLoopGroup ?? .shared, configuration: metricsConfiguration)
+      } catch {
+        for transport in transports {
+          transport.closeNow()
+          await transport.waitUntilClosed()
+        }
+        throw error
+      }
+    }
     state.withLock { state in
       state.port = port
       state.transports = transports
+      state.metricsPort = metricsServer?.port
     }
     publishPortIfKnown()
     let names = [Transport.tcp, .quic].filter { listenAddress.transports.contains($0) }.map { $0 == .tcp ? "tcp" : "quic" }
@@ -209,6 +234,7 @@ public final class Server: Sendable {
         await transport.waitUntilClosed()
       }
     }
+    await metricsServer?.stop()
     state.withLock { $0.phase = .stopped }
     logger.log(level: .info, message: "server stopped", metadata: [("port", String(port))])
   }

@@ -158,6 +158,26 @@ final class MetricsServerTests: XCTestCase {
     XCTAssertTrue(response.body.contains("tandem_calls_started_total{target=\"a:1\",transport=\"quic\"} 7\n"), response.body)
   }
 
+  func testServerServesMetricsEndpoint() async throws {
+    let metrics = PrometheusMetrics()
+    metrics.increment(counter: TandemMetric.racesWon.name, by: 3, labels: [("transport", "quic"), ("target", "b:2")])
+    var configuration = Server.Configuration.defaults
+    configuration.logHandler = StandardErrorLogHandler(minimumLevel: .warning)
+    configuration.metricsEndpoint = .init(host: "127.0.0.1", port: 0, metrics: metrics)
+    let server = Server(services: [], listening: .init(host: "127.0.0.1", port: 0), tls: nil, configuration: configuration)
+    let running = Task { try await server.run() }
+    _ = try await server.listeningPort
+    let port = try XCTUnwrap(server.metricsPort)
+
+    let response = try exchange(port: port, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    XCTAssertEqual(response.status, 200)
+    XCTAssertTrue(response.body.contains("tandem_races_won_total{target=\"b:2\",transport=\"quic\"} 3\n"), response.body)
+
+    server.shutdown(gracePeriod: .seconds(1))
+    try await running.value
+    XCTAssertThrowsError(try exchange(port: port, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"), "the endpoint stops with the server")
+  }
+
   func testHeadReturnsLengthWithoutBody() async throws {
     let metrics = PrometheusMetrics()
     metrics.set(gauge: "temperature", to: 20, labels: [])
