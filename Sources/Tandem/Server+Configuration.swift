@@ -43,8 +43,8 @@ extension Server {
     public var logHandler: any LogHandler
     /// The grace period for the shutdown that cancelling ``Server/run()`` starts. Default 5 s.
     public var cancellationGracePeriod: Duration
-    /// Where the server also serves Prometheus metrics over plain HTTP (``MetricsServer``,
-    /// `GET /metrics`), from its start until it stops; `nil` (the default) serves none.
+    /// The address at which the server also serves Prometheus metrics over plain HTTP
+    /// (``MetricsServer``, `GET /metrics`) from its start until it stops. Default `nil`: none.
     public var metricsEndpoint: MetricsEndpoint?
 
     /// The default configuration.
