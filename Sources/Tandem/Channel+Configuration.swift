@@ -158,6 +158,30 @@ extension Channel {
       self.loadBalancing = loadBalancing
       self.metrics = metrics
     }
+
+    /// Throws ``ChannelError`` of kind `invalidConfiguration` naming the first value out of range.
+    func validate() throws(ChannelError) {
+      func check(_ name: String, _ valid: Bool, _ value: Any, _ range: String) throws(ChannelError) {
+        guard valid else {
+          throw ChannelError(.invalidConfiguration, "Channel.Configuration.\(name) is \(value); it must be \(range)")
+        }
+      }
+      try check("connectTimeout", connectTimeout > .zero && connectTimeout <= .seconds(3600), connectTimeout, "in (0, 3600] seconds")
+      try check("backoff.initial", backoff.initial > .zero && backoff.initial <= .seconds(3600), backoff.initial, "in (0, 3600] seconds")
+      try check("backoff.maximum", backoff.maximum >= backoff.initial && backoff.maximum <= .seconds(86_400), backoff.maximum, "in [initial, 86400] seconds")
+      try check("backoff.multiplier", backoff.multiplier.isFinite && backoff.multiplier >= 1 && backoff.multiplier <= 10, backoff.multiplier, "in 1...10")
+      try check("backoff.jitter", backoff.jitter.isFinite && backoff.jitter >= 0 && backoff.jitter < 1, backoff.jitter, "in 0..<1")
+      try check(
+        "hybrid.quicBrokenDuration", hybrid.quicBrokenDuration > .zero && hybrid.quicBrokenDuration <= .seconds(172_800),
+        hybrid.quicBrokenDuration, "in (0, 172800] seconds")
+      try check(
+        "hybrid.maxQUICBrokenDuration",
+        hybrid.maxQUICBrokenDuration >= hybrid.quicBrokenDuration && hybrid.maxQUICBrokenDuration <= .seconds(172_800),
+        hybrid.maxQUICBrokenDuration, "in [quicBrokenDuration, 172800] seconds")
+      try check(
+        "adaptive.probeInterval", adaptive.probeInterval > .zero && adaptive.probeInterval <= .seconds(86_400),
+        adaptive.probeInterval, "in (0, 86400] seconds")
+    }
   }
 
   /// The rule by which a channel spreads calls over its target's addresses.

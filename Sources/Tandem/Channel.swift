@@ -64,6 +64,7 @@ public final class Channel: RPCChannel {
     } catch {
       throw ChannelError(.invalidConfiguration, "invalid channel configuration: \(error)")
     }
+    try configuration.validate()
     self.target = target
     self.transport = transport
     self.security = security

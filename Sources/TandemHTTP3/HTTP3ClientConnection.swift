@@ -148,6 +148,12 @@ public final class HTTP3ClientConnection: HTTPClientConnection, Sendable {
     return stream
   }
 
+  /// Whether the connection closed because its path stopped answering after the handshake:
+  /// ``HTTP3Configuration/maxProbeTimeouts`` probe timeouts in a row, as behind a UDP black hole.
+  public var closedBecausePathFailed: Bool {
+    connection.pathFailed.load(ordering: .relaxed)
+  }
+
   /// Stops new requests, lets the open ones finish, then closes the connection with
   /// CONNECTION_CLOSE (H3_NO_ERROR).
   public func close() {

@@ -75,6 +75,12 @@ public struct HTTP3Configuration: Sendable, Hashable {
   /// acknowledgments) of a bulk transfer between processes on one host. A value at or below
   /// ``maxUDPPayloadSize`` has no effect.
   public var loopbackUDPPayloadSize: Int? = 65_507
+  /// The number of probe timeouts in a row, with nothing acknowledged, after which an
+  /// established connection closes because its path seems blocked (a UDP black hole), 2
+  /// through 20 or `nil` to wait for the idle timeout; default 4. Each probe timeout doubles
+  /// the wait, so 4 take about 15 times the probe timeout: about 0.5 s on loopback and a few
+  /// seconds on a 100 ms path, instead of the 30 s idle timeout.
+  public var maxProbeTimeouts: Int? = 4
   /// The congestion controller. Default CUBIC.
   public var congestionControl = CongestionControl.cubic
   /// How long a server waits between its first GOAWAY (the notice) and the final one during
@@ -101,6 +107,7 @@ public struct HTTP3Configuration: Sendable, Hashable {
     try check("streamHighWaterMark", streamHighWaterMark, 1...(1 << 30))
     try check("maxUDPPayloadSize", maxUDPPayloadSize, 1200...65527)
     if let loopbackUDPPayloadSize { try check("loopbackUDPPayloadSize", loopbackUDPPayloadSize, 1200...65527) }
+    if let maxProbeTimeouts { try check("maxProbeTimeouts", maxProbeTimeouts, 2...20) }
     if case .automatic(let limit) = addressValidation {
       try check("addressValidation.halfOpenLimit", limit, 0...(1 << 20))
     }

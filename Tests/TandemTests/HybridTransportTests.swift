@@ -94,6 +94,12 @@ final class HybridTransportTests: XCTestCase {
     let quic = [(TandemMetric.Label.transport, "quic"), (TandemMetric.Label.target, target)]
     let marked = await eventually { metrics.counterValue(TandemMetric.brokenMarks.name, labels: quic) == 1 }
     XCTAssertTrue(marked, metrics.render())
+    // A call reports its end when its status arrives, which can be just after the caller has
+    // its response.
+    let finished = await eventually {
+      metrics.counterValue(TandemMetric.callsFinished.name, labels: tcp + [(TandemMetric.Label.status, "OK")]) == 1
+    }
+    XCTAssertTrue(finished, metrics.render())
     XCTAssertEqual(metrics.counterValue(TandemMetric.connectionsOpened.name, labels: tcp), 1)
     XCTAssertEqual(metrics.counterValue(TandemMetric.connectionsFailed.name, labels: quic), 1)
     XCTAssertEqual(metrics.counterValue(TandemMetric.racesWon.name, labels: tcp), 1)
@@ -174,8 +180,9 @@ final class HybridTransportTests: XCTestCase {
       tls: true, transports: [.tcp], port: relay.port, reusing: quicServer.certificate)
     let target = "127.0.0.1:\(relay.port)"
 
+    // The default 30 s idle timeout stays: the probe timeouts (maxProbeTimeouts, 4) notice the
+    // silent path within about half a second on loopback.
     var configuration = Channel.Configuration.defaults
-    configuration.http3.idleTimeout = .seconds(1)
     configuration.http3.handshakeTimeout = .seconds(1)
     configuration.hybrid = .init(quicBrokenDuration: .milliseconds(500), maxQUICBrokenDuration: .seconds(5))
     let channel = try hybridChannel(
@@ -248,6 +255,17 @@ final class HybridTransportTests: XCTestCase {
     }
     XCTAssertThrowsError(try configuration.http3.validate()) { error in
       XCTAssertEqual((error as? HTTPTransportError)?.kind, .invalidConfiguration)
+    }
+    var adaptive = Channel.Configuration.defaults
+    adaptive.adaptive = .init(probeInterval: .zero)
+    XCTAssertThrowsError(try Channel(target: "127.0.0.1:1", transport: .adaptive, security: .insecure, configuration: adaptive)) {
+      error in
+      XCTAssertTrue("\(error)".contains("adaptive.probeInterval is 0.0 seconds"), "\(error)")
+    }
+    var backoff = Channel.Configuration.defaults
+    backoff.backoff.multiplier = .nan
+    XCTAssertThrowsError(try Channel(target: "127.0.0.1:1", security: .insecure, configuration: backoff)) { error in
+      XCTAssertEqual((error as? ChannelError)?.kind, .invalidConfiguration)
     }
   }
 

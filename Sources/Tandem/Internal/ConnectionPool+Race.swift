@@ -100,7 +100,11 @@ final class RaceRunner: Sendable {
         resume(.success(connection))
       case .close(let transport):
         let connection = connections.withLock { $0.removeValue(forKey: transport) }
-        connection?.close()
+        if let connection {
+          // A closed loser may never report its close once nothing references it.
+          pool.forget(connection)
+          connection.close()
+        }
       case .fail(let tcp, let quic):
         resume(.failure(RPCError(code: .unavailable, message: "TCP failed (\(tcp)) and QUIC failed (\(quic))")))
       case .markQUICBroken(let reason):

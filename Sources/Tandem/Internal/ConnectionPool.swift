@@ -104,6 +104,13 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     }
   }
 
+  /// Stops counting `connection` in the open-connections gauge, once.
+  func forget(_ connection: any HTTPClientConnection) {
+    if let transport = state.withLock({ $0.counted.removeValue(forKey: ObjectIdentifier(connection)) }) {
+      recordOpenChange(transport, by: -1)
+    }
+  }
+
   /// Returns the current connection when it takes new streams, without connecting.
   func openConnection() -> (any HTTPClientConnection)? {
     state.withLock { state in
@@ -142,8 +149,21 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
   }
 
   func connectionDidClose(_ connection: any HTTPClientConnection, detail: String) {
-    if let transport = state.withLock({ $0.counted.removeValue(forKey: ObjectIdentifier(connection)) }) {
-      recordOpenChange(transport, by: -1)
+    forget(connection)
+    let racing: Bool
+    switch policy {
+    case .hybrid, .adaptive: racing = true
+    case .tcp, .quic: racing = false
+    }
+    if racing, (connection as? HTTP3ClientConnection)?.closedBecausePathFailed == true {
+      // A black hole after the handshake: new connections start TCP at once while it lasts.
+      let hybrid = configuration.hybrid
+      let duration = TransportHealth.shared.markQUICBroken(
+        authority, base: hybrid.quicBrokenDuration, maximum: hybrid.maxQUICBrokenDuration)
+      recordQUICBroken()
+      configuration.logHandler.log(
+        level: .warning, message: "the QUIC path stopped answering; QUIC is marked broken for this target",
+        metadata: [("target", authority), ("reason", detail), ("duration", duration.millisecondsText)])
     }
     let wasCurrent: Bool = state.withLock { state in
       guard let current = state.connection, current === connection else { return false }
@@ -206,6 +226,7 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
         return true
       }
       guard replaced else {
+        forget(quic)
         quic.close()
         return
       }

@@ -223,6 +223,15 @@ extension QUICConnection {
     let result = ngtcp2_conn_handle_expiry(conn, QUICClock.now())
     switch result {
     case 0:
+      if handshakeCompleted, let limit = configuration.maxProbeTimeouts {
+        var statistics = ngtcp2_conn_stat()
+        ngtcp2_conn_get_conn_stat_versioned(conn, NGTCP2_CONN_STAT_VERSION, &statistics)
+        if statistics.pto_count >= limit {
+          pathFailed.store(true, ordering: .relaxed)
+          tearDown(detail: "the path stopped answering: \(statistics.pto_count) probe timeouts in a row")
+          return
+        }
+      }
       writePackets()
     case NGTCP2_ERR_IDLE_CLOSE:
       tearDown(detail: "the connection was idle for longer than its idle timeout")
