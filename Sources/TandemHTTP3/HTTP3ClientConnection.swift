@@ -148,7 +148,7 @@ public final class HTTP3ClientConnection: HTTPClientConnection, Sendable {
     return stream
   }
 
-  /// Whether the connection closed because its path stopped answering after the handshake:
+  /// Whether the connection closed because its path stopped responding after the handshake:
   /// ``HTTP3Configuration/maxProbeTimeouts`` probe timeouts in a row, as behind a UDP black hole.
   public var closedBecausePathFailed: Bool {
     connection.pathFailed.load(ordering: .relaxed)

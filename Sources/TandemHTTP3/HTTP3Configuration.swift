@@ -76,8 +76,8 @@ public struct HTTP3Configuration: Sendable, Hashable {
   /// ``maxUDPPayloadSize`` has no effect.
   public var loopbackUDPPayloadSize: Int? = 65_507
   /// The number of probe timeouts in a row, with nothing acknowledged, after which an
-  /// established connection closes because its path seems blocked (a UDP black hole), 2
-  /// through 20 or `nil` to wait for the idle timeout; default 4. Each probe timeout doubles
+  /// established connection closes because its path seems blocked (a UDP black hole). 2
+  /// through 20, or `nil` to wait for the idle timeout. Default 4. Each probe timeout doubles
   /// the wait, so 4 take about 15 times the probe timeout: about 0.5 s on loopback and a few
   /// seconds on a 100 ms path, instead of the 30 s idle timeout.
   public var maxProbeTimeouts: Int? = 4

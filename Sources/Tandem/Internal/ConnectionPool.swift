@@ -162,7 +162,7 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
         authority, base: hybrid.quicBrokenDuration, maximum: hybrid.maxQUICBrokenDuration)
       recordQUICBroken()
       configuration.logHandler.log(
-        level: .warning, message: "the QUIC path stopped answering; QUIC is marked broken for this target",
+        level: .warning, message: "the QUIC path stopped responding; QUIC is marked broken for this target",
         metadata: [("target", authority), ("reason", detail), ("duration", duration.millisecondsText)])
     }
     let wasCurrent: Bool = state.withLock { state in

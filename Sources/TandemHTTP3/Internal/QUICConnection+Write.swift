@@ -228,7 +228,7 @@ extension QUICConnection {
         ngtcp2_conn_get_conn_stat_versioned(conn, NGTCP2_CONN_STAT_VERSION, &statistics)
         if statistics.pto_count >= limit {
           pathFailed.store(true, ordering: .relaxed)
-          tearDown(detail: "the path stopped answering: \(statistics.pto_count) probe timeouts in a row")
+          tearDown(detail: "the path stopped responding: \(statistics.pto_count) probe timeouts in a row")
           return
         }
       }
