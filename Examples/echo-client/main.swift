@@ -26,6 +26,7 @@ struct ClientOptions {
     usage: echo-client --target HOST:PORT [--transport tcp|quic|hybrid|adaptive]
                        [--ca FILE | --insecure] [--plaintext] [--server-name NAME]
                        [--timeout SECONDS] [--metadata KEY=VALUE]...
+                       [--repeat N] [--interval-ms N] [--print-metrics] [--quic-idle-timeout SECONDS]
                        get|expand|collect|update TEXT...
 
       --target HOST:PORT   the server, e.g. 127.0.0.1:50051 or [::1]:50051

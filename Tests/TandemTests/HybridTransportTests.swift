@@ -525,6 +525,17 @@ final class MultipleAddressTests: XCTestCase {
     XCTAssertEqual(six.endpoints, [.init(host: "::1", port: 5), .init(host: "::2", port: 6)])
     XCTAssertEqual(try ChannelTarget(parsing: "localhost:7").endpoints, [.init(host: "localhost", port: 7)])
     XCTAssertThrowsError(try ChannelTarget(parsing: "ipv4:127.0.0.1:1,"))
+    let rejected = [
+      "ipv4:[::1]:1", "ipv6:127.0.0.1:1", "ipv4:localhost:1", "dns://8.8.8.8/host:1", "http://127.0.0.1:1",
+      "h st:1", "h\u{0}st:1", "h\nst:1", "host:+1", "host:", String(repeating: "a", count: 254) + ":1", "user@host:1",
+    ]
+    for text in rejected {
+      XCTAssertThrowsError(try ChannelTarget(parsing: text), text.debugDescription) { error in
+        XCTAssertEqual((error as? ChannelError)?.kind, .invalidTarget, text.debugDescription)
+      }
+    }
+    XCTAssertNoThrow(try ChannelTarget(parsing: String(repeating: "a", count: 253) + ":1"))
+    XCTAssertNoThrow(try ChannelTarget(parsing: "dns:///localhost:1"))
     XCTAssertThrowsError(try ChannelTarget(parsing: "ipv4:" + (1...65).map { "127.0.0.1:\($0)" }.joined(separator: ",")))
   }
 

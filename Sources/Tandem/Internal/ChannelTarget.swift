@@ -1,3 +1,5 @@
+import TandemIO
+
 /// A parsed channel target: a host and a port, or a list of them.
 struct ChannelTarget: Sendable, Hashable {
   /// The first endpoint's host, used for `:authority` and TLS verification.
@@ -18,24 +20,40 @@ struct ChannelTarget: Sendable, Hashable {
 
   /// The maximum number of endpoints in a list.
   static let maxEndpoints = 64
+  /// The maximum host length in bytes: 253, the longest DNS name.
+  static let maxHostLength = 253
 
   /// Parses `host:port`, `[ipv6]:port`, `dns:///host:port`, `ipv4:a.b.c.d:port[,a.b.c.d:port...]`
   /// or `ipv6:[addr]:port[,[addr]:port...]` (gRPC's naming), with at most ``maxEndpoints``.
   init(parsing target: String) throws(ChannelError) {
     var rest = Substring(target)
-    var isList = false
+    var family: SocketAddress.Family?
+    if rest.hasPrefix("dns://") && !rest.hasPrefix("dns:///") {
+      throw Self.invalid(target, "a DNS server in dns://SERVER/HOST:PORT is not supported; use dns:///HOST:PORT")
+    }
     for prefix in ["dns:///", "dns:", "ipv4:", "ipv6:"] where rest.hasPrefix(prefix) {
       rest = rest.dropFirst(prefix.count)
-      isList = prefix == "ipv4:" || prefix == "ipv6:"
+      family = prefix == "ipv4:" ? .ipv4 : prefix == "ipv6:" ? .ipv6 : nil
       break
     }
+    if rest.contains("://") {
+      throw Self.invalid(target, "a URL scheme such as http:// is not part of a target")
+    }
+    let isList = family != nil
     var endpoints: [Endpoint] = []
     let elements = isList ? rest.split(separator: ",", omittingEmptySubsequences: false) : [rest]
     guard elements.count <= Self.maxEndpoints else {
       throw Self.invalid(target, "it lists \(elements.count) addresses, more than \(Self.maxEndpoints)")
     }
     for element in elements {
-      endpoints.append(try Self.endpoint(element, target: target))
+      let endpoint = try Self.endpoint(element, target: target)
+      if let family {
+        // ipv4: and ipv6: lists name numeric addresses of that family only.
+        guard let address = try? SocketAddress(ipAddress: endpoint.host, port: endpoint.port), address.family == family else {
+          throw Self.invalid(target, "'\(endpoint.host)' is not a numeric \(family == .ipv4 ? "IPv4" : "IPv6") address")
+        }
+      }
+      endpoints.append(endpoint)
     }
     self.host = endpoints[0].host
     self.port = endpoints[0].port
@@ -68,7 +86,15 @@ struct ChannelTarget: Sendable, Hashable {
     guard !hostPart.isEmpty else {
       throw Self.invalid(target, "the host is empty")
     }
-    guard let port = Int(portPart), (1...65_535).contains(port) else {
+    guard hostPart.utf8.count <= Self.maxHostLength else {
+      throw Self.invalid(target, "the host has \(hostPart.utf8.count) bytes, more than \(Self.maxHostLength)")
+    }
+    guard hostPart.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F && $0 != "/" && $0 != "@" }) else {
+      throw Self.invalid(target, "the host contains a space, a control character, '/' or '@'")
+    }
+    guard !portPart.isEmpty, portPart.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let port = Int(portPart),
+      (1...65_535).contains(port)
+    else {
       throw Self.invalid(target, "the port '\(portPart)' is not a number from 1 to 65535")
     }
     return Endpoint(host: String(hostPart), port: port)
