@@ -108,13 +108,7 @@ final class RaceRunner: Sendable {
       case .fail(let tcp, let quic):
         resume(.failure(RPCError(code: .unavailable, message: "TCP failed (\(tcp)) and QUIC failed (\(quic))")))
       case .markQUICBroken(let reason):
-        let hybrid = pool.configuration.hybrid
-        let duration = TransportHealth.shared.markQUICBroken(
-          authority, base: hybrid.quicBrokenDuration, maximum: hybrid.maxQUICBrokenDuration)
-        pool.recordQUICBroken()
-        logger.log(
-          level: .warning, message: "QUIC failed while TCP works; QUIC is marked broken for this target",
-          metadata: [("target", authority), ("reason", reason), ("duration", duration.millisecondsText)])
+        pool.markQUICBroken(because: "QUIC failed while TCP works", reason: reason)
       case .clearQUICMark:
         TransportHealth.shared.recordQUICSuccess(authority)
       }

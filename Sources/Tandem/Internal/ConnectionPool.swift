@@ -104,6 +104,18 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     }
   }
 
+  /// Marks QUIC broken for the target for the configured duration, counts the mark and logs
+  /// `cause` with the failure's `reason`.
+  func markQUICBroken(because cause: String, reason: String) {
+    let hybrid = configuration.hybrid
+    let duration = TransportHealth.shared.markQUICBroken(
+      authority, base: hybrid.quicBrokenDuration, maximum: hybrid.maxQUICBrokenDuration)
+    recordQUICBroken()
+    configuration.logHandler.log(
+      level: .warning, message: "\(cause); QUIC is marked broken for this target",
+      metadata: [("target", authority), ("reason", reason), ("duration", duration.millisecondsText)])
+  }
+
   /// Stops counting `connection` in the open-connections gauge, once.
   func forget(_ connection: any HTTPClientConnection) {
     if let transport = state.withLock({ $0.counted.removeValue(forKey: ObjectIdentifier(connection)) }) {
@@ -157,13 +169,7 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     }
     if racing, (connection as? HTTP3ClientConnection)?.closedBecausePathFailed == true {
       // A black hole after the handshake: new connections start TCP at once while it lasts.
-      let hybrid = configuration.hybrid
-      let duration = TransportHealth.shared.markQUICBroken(
-        authority, base: hybrid.quicBrokenDuration, maximum: hybrid.maxQUICBrokenDuration)
-      recordQUICBroken()
-      configuration.logHandler.log(
-        level: .warning, message: "the QUIC path stopped responding; QUIC is marked broken for this target",
-        metadata: [("target", authority), ("reason", detail), ("duration", duration.millisecondsText)])
+      markQUICBroken(because: "the QUIC path stopped responding", reason: detail)
     }
     let wasCurrent: Bool = state.withLock { state in
       guard let current = state.connection, current === connection else { return false }
@@ -236,13 +242,7 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
       tcp.close()
     } catch {
       state.withLock { $0.upgrading = false }
-      let hybrid = configuration.hybrid
-      let duration = TransportHealth.shared.markQUICBroken(
-        authority, base: hybrid.quicBrokenDuration, maximum: hybrid.maxQUICBrokenDuration)
-      recordQUICBroken()
-      logger.log(
-        level: .warning, message: "QUIC failed while TCP works; QUIC is marked broken for this target",
-        metadata: [("target", authority), ("reason", "\(error)"), ("duration", duration.millisecondsText)])
+      markQUICBroken(because: "QUIC failed while TCP works", reason: "\(error)")
     }
   }
 
