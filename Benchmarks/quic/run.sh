@@ -370,7 +370,7 @@ section_rpc() {
 # Section bulk: gtlsserver -> gtlsclient, and Tandem's QUIC moving the same bytes.
 #
 # Tandem sends loopback-sized datagrams by default (HTTP3Configuration.loopbackUDPPayloadSize,
-# 65,507 bytes), the example pair sends at most 1,444 bytes unless told otherwise. Besides the
+# 65,507 bytes), the example pair sends at most 1,444 bytes without --max-udp-payload-size. Besides the
 # bar (both with their defaults) each round therefore also runs both with the same datagram
 # size: Tandem with --quic-loopback-payload off against the pair's defaults, and the pair with
 # --max-udp-payload-size=65507 against Tandem's default.

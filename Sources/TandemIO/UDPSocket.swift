@@ -215,7 +215,7 @@ public final class UDPSocket: @unchecked Sendable {
     }
   }
 
-  /// The MTU of the kernel's route to `peer`, in bytes of IP packet: the interface MTU, or a
+  /// Returns the MTU of the kernel's route to `peer`, in bytes of IP packet: the interface MTU, or a
   /// smaller path MTU the kernel learned from ICMP. Opens a short-lived unbound socket to read
   /// it and sends nothing. On loopback this is the loopback interface's MTU (65,536 by default).
   ///

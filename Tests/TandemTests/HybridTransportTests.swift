@@ -464,7 +464,7 @@ final class MultipleAddressTests: XCTestCase {
       target: "ipv4:127.0.0.1:\(silentPort),127.0.0.1:\(server.port)", transport: .quic,
       security: .tls(trust: .caFile(server.certificate!.certificatePath), serverName: "localhost"),
       configuration: .init(quicSessionCache: nil, connectTimeout: .seconds(60)))
-    // The silent address never answers, so only a second attempt started alongside it can
+    // The silent address never responds, so only a second attempt started alongside it can
     // connect; with the 60 s connect timeout, waiting for the first would outlast the call.
     let used = try await channel.unary(
       ControlService.transport, request: Echo_V1_EchoRequest(), metadata: [:], options: .init(timeout: .seconds(10))

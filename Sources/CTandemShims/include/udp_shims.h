@@ -59,7 +59,7 @@ int tandem_udp_enable_gro(int fd);
 /// interface MTU then fails to send with EMSGSIZE. Returns 0 or -errno of the first failure.
 int tandem_udp_set_dont_fragment(int fd, int family);
 
-/// The MTU of the route to `address` as the kernel knows it (IP_MTU or IPV6_MTU of a new
+/// Returns the MTU of the kernel's route to `address` (IP_MTU or IPV6_MTU of a new
 /// datagram socket connected to it), or -errno when it cannot be read. Sends nothing.
 int tandem_udp_route_mtu(const struct sockaddr *address, socklen_t address_length);
 

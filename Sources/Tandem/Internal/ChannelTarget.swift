@@ -33,7 +33,11 @@ struct ChannelTarget: Sendable, Hashable {
     }
     for prefix in ["dns:///", "dns:", "ipv4:", "ipv6:"] where rest.hasPrefix(prefix) {
       rest = rest.dropFirst(prefix.count)
-      family = prefix == "ipv4:" ? .ipv4 : prefix == "ipv6:" ? .ipv6 : nil
+      if prefix == "ipv4:" {
+        family = .ipv4
+      } else if prefix == "ipv6:" {
+        family = .ipv6
+      }
       break
     }
     if rest.contains("://") {

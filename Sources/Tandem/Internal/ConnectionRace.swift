@@ -52,7 +52,7 @@ struct ConnectionRace {
     return actions
   }
 
-  /// The race delay passed: starts the other transport unless the race is over.
+  /// Starts the other transport because the race delay passed, unless the race is over.
   mutating func delayElapsed() -> [Action] {
     guard winner == nil, !finished, !started.contains(preferred.other) else { return [] }
     started.insert(preferred.other)

@@ -1,7 +1,7 @@
 /// A QUIC connection ID of at most 20 bytes as a dictionary key, stored inline so that the
 /// lookup for each received datagram allocates nothing.
 struct ConnectionIDKey: Hashable {
-  /// The longest connection ID QUIC v1 allows (RFC 9000, section 17.2).
+  /// The maximum connection ID length in bytes that QUIC v1 allows (RFC 9000, section 17.2).
   static let maxLength = 20
 
   private var head: UInt64 = 0

@@ -71,7 +71,7 @@ final class QUICConnection: @unchecked Sendable {
   let packets: PacketBuffer
   /// Client only: the name the server certificate must match.
   var verifiedName: String?
-  /// Whether the connection closed because its path stopped answering (``HTTP3Configuration/maxProbeTimeouts``).
+  /// Whether the connection closed because its path stopped responding (``HTTP3Configuration/maxProbeTimeouts``).
   let pathFailed = Atomic<Bool>(false)
   /// The payload size this connection sends from its first packet on when the peer is on
   /// loopback; `nil` leaves the size to path MTU discovery.
