@@ -16,7 +16,6 @@ final class TransportHealth: Sendable {
   private struct Entry {
     var brokenUntil: ContinuousClock.Instant?
     var brokenCount = 0
-    var roundTripTime: Duration?
     /// The last round-trip time measured over each transport, with when it was measured.
     var roundTripTimes: [ConnectionRace.Transport: (Duration, ContinuousClock.Instant)] = [:]
     var statistics: [ConnectionRace.Transport: TransportStatistics] = [:]
@@ -71,7 +70,6 @@ final class TransportHealth: Sendable {
     _ target: String, _ duration: Duration, over transport: ConnectionRace.Transport, now: ContinuousClock.Instant = .now
   ) {
     update(target, now: now) { entry in
-      entry.roundTripTime = duration
       entry.roundTripTimes[transport] = (duration, now)
     }
   }
@@ -87,7 +85,9 @@ final class TransportHealth: Sendable {
 
   /// Returns the round-trip time last measured to `target` over either transport, if any.
   func roundTripTime(_ target: String) -> Duration? {
-    entries.withLock { $0[target]?.roundTripTime }
+    entries.withLock { entries in
+      entries[target]?.roundTripTimes.values.max(by: { $0.1 < $1.1 })?.0
+    }
   }
 
   /// Records a handshake over `transport` to `target` that succeeded after `duration`, or failed.
