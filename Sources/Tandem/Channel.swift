@@ -81,7 +81,7 @@ public final class Channel: RPCChannel {
     let adaptive = transport.kind == .adaptive
     let observer: (any CallObserver)? =
       configuration.metrics is NoMetrics && !adaptive
-      ? nil : CallMetrics(metrics: configuration.metrics, target: parsed.authority, recordsStatistics: adaptive)
+      ? nil : CallMetrics(metrics: configuration.metrics, target: parsed.name, recordsStatistics: adaptive)
     self.executor = ClientCallExecutor(source: source, configuration: configuration.calls, observer: observer)
   }
 

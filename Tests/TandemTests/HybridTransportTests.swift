@@ -233,9 +233,75 @@ final class HybridTransportTests: XCTestCase {
     await server.stop()
     let channel = try hybridChannel(port: port, certificate: certificate, preferred: .quic)
     let error = await assertRPCError(.unavailable) { try await self.transport(of: channel) }
-    XCTAssertTrue(error?.message.contains("TCP failed") ?? false, "\(String(describing: error))")
-    XCTAssertTrue(error?.message.contains("QUIC failed") ?? false, "\(String(describing: error))")
+    XCTAssertTrue(error?.message.contains("failed over TCP") ?? false, "\(String(describing: error))")
+    XCTAssertTrue(error?.message.contains("over QUIC") ?? false, "\(String(describing: error))")
+    XCTAssertTrue(error?.message.contains("127.0.0.1:\(port)") ?? false, "the message names the target: \(String(describing: error))")
+    XCTAssertEqual(error?.message.components(separatedBy: "UNAVAILABLE").count, 1, "no nested status: \(String(describing: error))")
     channel.close()
+  }
+
+  func testCloseDuringRaceFailsWaitingCalls() async throws {
+    // UDP and TCP sockets on one port that never reply. The QUIC handshake gets no response,
+    // and TCP connects (the kernel accepts into the backlog) but TLS never starts, so the race
+    // stays open for the whole connect timeout.
+    let silentUDP = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    let silentTCP = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer {
+      close(silentUDP)
+      close(silentTCP)
+    }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let boundUDP = withUnsafeMutablePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(silentUDP, $0, length) == 0 && getsockname(silentUDP, $0, &length) == 0 }
+    }
+    XCTAssertTrue(boundUDP)
+    let boundTCP = withUnsafeMutablePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(silentTCP, $0, length) == 0 && listen(silentTCP, 16) == 0 }
+    }
+    XCTAssertTrue(boundTCP, "the TCP port of the same number is free")
+    let port = Int(UInt16(bigEndian: address.sin_port))
+    let certificateDirectory = FileManager.default.temporaryDirectory
+      .appendingPathComponent("tandem-tests-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: certificateDirectory, withIntermediateDirectories: true)
+    let certificate = try SelfSignedCertificate.generate(in: certificateDirectory)
+
+    var configuration = Channel.Configuration.defaults
+    configuration.connectTimeout = .seconds(60)
+    configuration.http3.handshakeTimeout = .seconds(60)
+    let channel = try hybridChannel(port: port, certificate: certificate, preferred: .quic, configuration: configuration)
+    let calls = Task {
+      await withTaskGroup(of: RPCError?.self) { group in
+        for _ in 0..<3 {
+          group.addTask {
+            do {
+              let _: Echo_V1_EchoResponse = try await channel.unary(
+                ControlService.transport, request: Echo_V1_EchoRequest(), metadata: [:], options: .defaults
+              ) { try $0.message }
+              return nil
+            } catch {
+              return error as? RPCError
+            }
+          }
+        }
+        var errors: [RPCError?] = []
+        for await error in group { errors.append(error) }
+        return errors
+      }
+    }
+    // Both transports have started once the race delay (300 ms with no known round-trip time) passed.
+    try await Task.sleep(for: .milliseconds(500))
+    channel.close()
+    let errors = await calls.value
+    XCTAssertEqual(errors.count, 3)
+    for error in errors {
+      XCTAssertEqual(error?.code, .unavailable, "\(String(describing: error))")
+      XCTAssertTrue(
+        error?.message.contains("is closed") ?? false,
+        "the close ends the wait instead of the 60 s handshake timeout: \(String(describing: error))")
+    }
   }
 
   func testHybridNeedsTLS() {
@@ -532,6 +598,16 @@ final class MultipleAddressTests: XCTestCase {
     for text in rejected {
       XCTAssertThrowsError(try ChannelTarget(parsing: text), text.debugDescription) { error in
         XCTAssertEqual((error as? ChannelError)?.kind, .invalidTarget, text.debugDescription)
+      }
+    }
+    let reasons = [
+      "ipv4:": "the list names no address", "": "it is empty", "ipv4:127.0.0.1:1,": "an address in the list is empty",
+      "unix:/tmp/socket": "'unix:' targets are not supported", "unix-abstract:name": "'unix-abstract:' targets",
+      "vsock:3:50051": "'vsock:' targets",
+    ]
+    for (text, reason) in reasons {
+      XCTAssertThrowsError(try ChannelTarget(parsing: text), text.debugDescription) { error in
+        XCTAssertTrue("\(error)".contains(reason), "\(text.debugDescription): \(error)")
       }
     }
     XCTAssertNoThrow(try ChannelTarget(parsing: String(repeating: "a", count: 253) + ":1"))

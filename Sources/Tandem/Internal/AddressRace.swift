@@ -11,6 +11,8 @@ struct AddressRace {
     case close(Int)
     /// Every attempt failed.
     case fail
+    /// The race was cancelled before a winner: fail the caller with a cancellation.
+    case cancel
   }
 
   let count: Int
@@ -24,7 +26,16 @@ struct AddressRace {
   }
 
   mutating func begin() -> [Action] {
-    startNext()
+    guard !finished else { return [.cancel] }
+    return startNext()
+  }
+
+  /// Ends the race without a winner, unless it is over. Connections that complete later are
+  /// closed.
+  mutating func cancel() -> [Action] {
+    guard winner == nil, !finished else { return [] }
+    finished = true
+    return [.cancel]
   }
 
   /// Starts the next address because the attempt delay passed since the last start.

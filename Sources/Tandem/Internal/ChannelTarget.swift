@@ -7,6 +7,9 @@ struct ChannelTarget: Sendable, Hashable {
   var port: Int
   /// Every endpoint: one for `host:port`, several for `ipv4:` or `ipv6:` address lists.
   var endpoints: [Endpoint]
+  /// The target as the caller wrote it, which names it in metrics, logs, errors and the
+  /// per-target transport health.
+  var name: String
 
   struct Endpoint: Sendable, Hashable {
     var host: String
@@ -28,6 +31,9 @@ struct ChannelTarget: Sendable, Hashable {
   init(parsing target: String) throws(ChannelError) {
     var rest = Substring(target)
     var family: SocketAddress.Family?
+    for scheme in ["unix:", "unix-abstract:", "vsock:"] where rest.hasPrefix(scheme) {
+      throw Self.invalid(target, "'\(scheme)' targets are not supported; Tandem connects over TCP and UDP only")
+    }
     if rest.hasPrefix("dns://") && !rest.hasPrefix("dns:///") {
       throw Self.invalid(target, "a DNS server in dns://SERVER/HOST:PORT is not supported; use dns:///HOST:PORT")
     }
@@ -49,7 +55,13 @@ struct ChannelTarget: Sendable, Hashable {
     guard elements.count <= Self.maxEndpoints else {
       throw Self.invalid(target, "it lists \(elements.count) addresses, more than \(Self.maxEndpoints)")
     }
+    if isList && rest.isEmpty {
+      throw Self.invalid(target, "the list names no address")
+    }
     for element in elements {
+      guard !element.isEmpty else {
+        throw Self.invalid(target, isList ? "an address in the list is empty" : "it is empty")
+      }
       let endpoint = try Self.endpoint(element, target: target)
       if let family {
         // ipv4: and ipv6: lists name numeric addresses of that family only.
@@ -62,6 +74,7 @@ struct ChannelTarget: Sendable, Hashable {
     self.host = endpoints[0].host
     self.port = endpoints[0].port
     self.endpoints = endpoints
+    self.name = target
   }
 
   private static func endpoint(_ rest: Substring, target: String) throws(ChannelError) -> Endpoint {

@@ -51,11 +51,13 @@ extension ConnectionPool {
       let host = addresses.first?.ipAddress ?? target.host
       return try await open(transport, tls: tls, host: host, port: addresses.first?.port ?? port ?? target.port, provingPath: provingPath)
     }
-    return try await withCheckedThrowingContinuation { continuation in
-      let runner = AddressRaceRunner(
-        pool: self, transport: transport, tls: tls, addresses: addresses, provingPath: provingPath,
-        continuation: continuation)
-      runner.begin()
+    let runner = AddressRaceRunner(pool: self, transport: transport, tls: tls, addresses: addresses, provingPath: provingPath)
+    return try await withTaskCancellationHandler {
+      try await withCheckedThrowingContinuation { continuation in
+        runner.begin(continuation: continuation)
+      }
+    } onCancel: {
+      runner.cancel()
     }
   }
 }
@@ -72,11 +74,11 @@ final class AddressRaceRunner: Sendable {
   private let machine: Mutex<AddressRace>
   private let outcomes = Mutex<[Int: Outcome]>([:])
   private let errors = Mutex<[Int: any Error]>([:])
-  private let continuation: Mutex<CheckedContinuation<Outcome, any Error>?>
+  private let continuation = Mutex<CheckedContinuation<Outcome, any Error>?>(nil)
 
   init(
     pool: ConnectionPool, transport: ConnectionRace.Transport, tls: TLSClientConfiguration?, addresses: [SocketAddress],
-    provingPath: Bool, continuation: CheckedContinuation<Outcome, any Error>
+    provingPath: Bool
   ) {
     self.pool = pool
     self.transport = transport
@@ -84,11 +86,17 @@ final class AddressRaceRunner: Sendable {
     self.addresses = addresses
     self.provingPath = provingPath
     self.machine = Mutex(AddressRace(count: addresses.count))
-    self.continuation = Mutex(continuation)
   }
 
-  func begin() {
+  /// Starts the first address; the outcome resumes `continuation`.
+  func begin(continuation: CheckedContinuation<Outcome, any Error>) {
+    self.continuation.withLock { $0 = continuation }
     perform(machine.withLock { $0.begin() })
+  }
+
+  /// Ends the race when the connection attempt is cancelled.
+  func cancel() {
+    perform(machine.withLock { $0.cancel() })
   }
 
   private func start(_ index: Int) {
@@ -103,7 +111,7 @@ final class AddressRaceRunner: Sendable {
         errors.withLock { $0[index] = error }
         pool.configuration.logHandler.log(
           level: .debug, message: "connecting to one address of the target failed",
-          metadata: [("target", pool.authority), ("address", address.description), ("error", "\(error)")])
+          metadata: [("target", pool.targetName), ("address", address.description), ("error", "\(error)")])
         perform(machine.withLock { $0.failed(index) })
       }
     }
@@ -134,7 +142,9 @@ final class AddressRaceRunner: Sendable {
         outcomes.withLock { $0.removeValue(forKey: index) }?.0.close()
       case .fail:
         let first = errors.withLock { $0.min(by: { $0.key < $1.key })?.value }
-        resume(.failure(first ?? RPCError(code: .unavailable, message: "no address of \(pool.authority) connected")))
+        resume(.failure(first ?? RPCError(code: .unavailable, message: "no address of \(pool.targetName) connected")))
+      case .cancel:
+        resume(.failure(CancellationError()))
       }
     }
   }

@@ -3,7 +3,7 @@ import TandemHTTP
 extension ConnectionPool {
   /// Returns the labels of a series of this pool's target over `transport`.
   func metricLabels(_ transport: ConnectionRace.Transport) -> [(String, String)] {
-    [(TandemMetric.Label.transport, "\(transport)"), (TandemMetric.Label.target, authority)]
+    [(TandemMetric.Label.transport, "\(transport)"), (TandemMetric.Label.target, targetName)]
   }
 
   /// Records a connection that opened over `transport` after `handshake`.
@@ -41,7 +41,7 @@ extension ConnectionPool {
   func recordAdaptiveChoice(_ choice: AdaptiveChoice) {
     let metrics = configuration.metrics
     for transport in [ConnectionRace.Transport.quic, .tcp] {
-      guard let statistics = TransportHealth.shared.statistics(authority, over: transport) else { continue }
+      guard let statistics = TransportHealth.shared.statistics(targetName, over: transport) else { continue }
       let labels = metricLabels(transport)
       for quantile in [0.5, 0.95] {
         if let latency = statistics.latencyPercentile(quantile) {
@@ -60,7 +60,7 @@ extension ConnectionPool {
     metrics.increment(
       counter: TandemMetric.adaptiveDecisions.name, by: 1,
       labels: [
-        (TandemMetric.Label.target, authority), (TandemMetric.Label.chosen, "\(choice.preferred)"),
+        (TandemMetric.Label.target, targetName), (TandemMetric.Label.chosen, "\(choice.preferred)"),
         (TandemMetric.Label.reason, choice.reason),
       ])
   }

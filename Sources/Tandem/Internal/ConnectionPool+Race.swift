@@ -19,12 +19,15 @@ extension ConnectionPool {
     preferred: ConnectionRace.Transport, startsBoth: Bool = false, attemptNumber: UInt64
   ) async throws -> any HTTPClientConnection {
     let health = TransportHealth.shared
-    let preferredBroken = startsBoth || (preferred == .quic && health.isQUICBroken(authority))
-    let delay = Self.raceDelay(roundTripTime: health.roundTripTime(authority))
-    return try await withCheckedThrowingContinuation {
-      (continuation: CheckedContinuation<any HTTPClientConnection, any Error>) in
-      let runner = RaceRunner(pool: self, preferred: preferred, attemptNumber: attemptNumber, continuation: continuation)
-      runner.begin(startBoth: preferredBroken, delay: delay)
+    let preferredBroken = startsBoth || (preferred == .quic && health.isQUICBroken(targetName))
+    let delay = Self.raceDelay(roundTripTime: health.roundTripTime(targetName))
+    let runner = RaceRunner(pool: self, preferred: preferred, attemptNumber: attemptNumber)
+    return try await withTaskCancellationHandler {
+      try await withCheckedThrowingContinuation { continuation in
+        runner.begin(startBoth: preferredBroken, delay: delay, continuation: continuation)
+      }
+    } onCancel: {
+      runner.cancel()
     }
   }
 }
@@ -36,27 +39,32 @@ final class RaceRunner: Sendable {
   private let attemptNumber: UInt64
   private let machine: Mutex<ConnectionRace>
   private let connections = Mutex<[ConnectionRace.Transport: any HTTPClientConnection]>([:])
-  private let continuation: Mutex<CheckedContinuation<any HTTPClientConnection, any Error>?>
+  private let continuation = Mutex<CheckedContinuation<any HTTPClientConnection, any Error>?>(nil)
 
-  init(
-    pool: ConnectionPool, preferred: ConnectionRace.Transport, attemptNumber: UInt64,
-    continuation: CheckedContinuation<any HTTPClientConnection, any Error>
-  ) {
+  init(pool: ConnectionPool, preferred: ConnectionRace.Transport, attemptNumber: UInt64) {
     self.pool = pool
     self.preferred = preferred
     self.attemptNumber = attemptNumber
     self.machine = Mutex(ConnectionRace(preferred: preferred))
-    self.continuation = Mutex(continuation)
   }
 
-  /// Starts the preferred transport (both when `startBoth`), and the other after `delay`.
-  func begin(startBoth: Bool, delay: Duration) {
+  /// Starts the preferred transport (both when `startBoth`), and the other after `delay`; the
+  /// outcome resumes `continuation`.
+  func begin(
+    startBoth: Bool, delay: Duration, continuation: CheckedContinuation<any HTTPClientConnection, any Error>
+  ) {
+    self.continuation.withLock { $0 = continuation }
     perform(machine.withLock { $0.begin(startBoth: startBoth) })
     guard !startBoth else { return }
     Task {
       try? await Task.sleep(for: delay)
       self.perform(self.machine.withLock { $0.delayElapsed() })
     }
+  }
+
+  /// Ends the race when the connection attempt is cancelled, because the channel closed.
+  func cancel() {
+    perform(machine.withLock { $0.cancel() })
   }
 
   private func start(_ transport: ConnectionRace.Transport) {
@@ -68,7 +76,7 @@ final class RaceRunner: Sendable {
       } catch {
         pool.configuration.logHandler.log(
           level: .info, message: "connecting over one transport of the race failed",
-          metadata: [("target", pool.authority), ("transport", "\(transport)"), ("error", "\(error)")])
+          metadata: [("target", pool.targetName), ("transport", "\(transport)"), ("error", "\(error)")])
         perform(machine.withLock { $0.failed(transport, reason: "\(error)") })
       }
     }
@@ -84,7 +92,7 @@ final class RaceRunner: Sendable {
 
   private func perform(_ actions: [ConnectionRace.Action]) {
     let logger = pool.configuration.logHandler
-    let authority = pool.authority
+    let targetName = pool.targetName
     for action in actions {
       switch action {
       case .start(let transport):
@@ -95,7 +103,7 @@ final class RaceRunner: Sendable {
         if transport != preferred {
           logger.log(
             level: .info, message: "the other transport won the race",
-            metadata: [("target", authority), ("attempt", String(attemptNumber)), ("transport", "\(transport)")])
+            metadata: [("target", targetName), ("attempt", String(attemptNumber)), ("transport", "\(transport)")])
         }
         resume(.success(connection))
       case .close(let transport):
@@ -106,11 +114,16 @@ final class RaceRunner: Sendable {
           connection.close()
         }
       case .fail(let tcp, let quic):
-        resume(.failure(RPCError(code: .unavailable, message: "TCP failed (\(tcp)) and QUIC failed (\(quic))")))
+        resume(
+          .failure(
+            RPCError(
+              code: .unavailable, message: "connecting to \(targetName) failed over TCP (\(tcp)) and over QUIC (\(quic))")))
+      case .cancel:
+        resume(.failure(CancellationError()))
       case .markQUICBroken(let reason):
         pool.markQUICBroken(because: "QUIC failed while TCP works", reason: reason)
       case .clearQUICMark:
-        TransportHealth.shared.recordQUICSuccess(authority)
+        TransportHealth.shared.recordQUICSuccess(targetName)
       }
     }
   }

@@ -12,7 +12,10 @@ import TandemIO
 /// (``ConnectionRace``). After a failed attempt the next one waits for the backoff delay, and
 /// calls made meanwhile fail with `UNAVAILABLE` at once.
 final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, Sendable {
+  /// The `:authority` of every request: the first endpoint's `host:port`.
   let authority: String
+  /// The target as the caller wrote it (``ChannelTarget/name``).
+  let targetName: String
   let scheme: String
 
   let target: ChannelTarget
@@ -35,6 +38,41 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     var upgradeRetryScheduled = false
     /// The open connections and their transports, which the open-connections gauge counts.
     var counted: [ObjectIdentifier: ConnectionRace.Transport] = [:]
+    /// The calls waiting for the current attempt, which `close()` fails at once.
+    var waiters: [UInt64: Waiter] = [:]
+    var nextWaiterID: UInt64 = 0
+  }
+
+  /// A call waiting for a connection attempt, resumed once by whichever outcome comes first.
+  final class Waiter: Sendable {
+    private let lock = Mutex<CheckedContinuation<any HTTPClientConnection, any Error>?>(nil)
+    private let finished = Atomic<Bool>(false)
+    private let storedID = Atomic<UInt64>(0)
+
+    /// The key of this waiter in the pool's `waiters`.
+    var id: UInt64 {
+      get { storedID.load(ordering: .relaxed) }
+      set { storedID.store(newValue, ordering: .relaxed) }
+    }
+
+    func set(_ continuation: CheckedContinuation<any HTTPClientConnection, any Error>) {
+      lock.withLock { $0 = continuation }
+      // A cancellation that came before the continuation existed resumes it now.
+      if finished.load(ordering: .acquiring) {
+        lock.withLock { stored in
+          defer { stored = nil }
+          return stored
+        }?.resume(throwing: CancellationError())
+      }
+    }
+
+    func finish(_ result: Result<any HTTPClientConnection, any Error>) {
+      guard finished.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
+      lock.withLock { stored in
+        defer { stored = nil }
+        return stored
+      }?.resume(with: result)
+    }
   }
 
   init(target: ChannelTarget, policy: TransportPolicy.Kind, security: Channel.Security, configuration: Channel.Configuration) {
@@ -43,6 +81,7 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     self.security = security
     self.configuration = configuration
     self.authority = target.authority
+    self.targetName = target.name
     self.scheme = security.isSecure ? "https" : "http"
   }
 
@@ -53,13 +92,6 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
       case .use(let connection):
         return connection
       case .await(let attempt):
-        guard let deadline else {
-          do {
-            return try await attempt.value
-          } catch {
-            throw unavailable(detail: "\(error)")
-          }
-        }
         return try await awaitAttempt(attempt, until: deadline)
       case .waitUntil(let instant, let failure):
         // As in gRPC without wait-for-ready, a call made while the channel backs off after a
@@ -67,41 +99,66 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
         let wait = instant - ContinuousClock.now
         throw unavailable(detail: "\(failure); the next attempt starts in \(wait.millisecondsText)")
       case .closed:
-        throw RPCError(code: .unavailable, message: "the channel to \(authority) is closed")
+        throw closedError
       }
     }
   }
 
-  /// Waits for a connection attempt until the call's deadline. The attempt goes on for later
-  /// calls when the deadline passes first. Awaiting a task's value cannot be cancelled, so the
-  /// two waits race through one continuation instead of a task group.
+  /// Waits for a connection attempt until the call's deadline, the cancellation of the calling
+  /// task or the channel's close, whichever comes first. The attempt goes on for later calls
+  /// when the deadline passes first. Awaiting a task's value cannot be cancelled, so the waits
+  /// race through one continuation instead of a task group.
   private func awaitAttempt(
-    _ attempt: Task<any HTTPClientConnection, any Error>, until deadline: ContinuousClock.Instant
+    _ attempt: Task<any HTTPClientConnection, any Error>, until deadline: ContinuousClock.Instant?
   ) async throws -> any HTTPClientConnection {
-    let authority = self.authority
-    let resumed = Mutex(false)
-    return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<any HTTPClientConnection, any Error>) in
-      let finish: @Sendable (Result<any HTTPClientConnection, any Error>) -> Void = { result in
-        let first = resumed.withLock { done -> Bool in
-          defer { done = true }
-          return !done
+    let targetName = self.targetName
+    let waiter = Waiter()
+    return try await withTaskCancellationHandler {
+      try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<any HTTPClientConnection, any Error>) in
+        waiter.set(continuation)
+        let registered = state.withLock { state -> Bool in
+          guard !state.closed else { return false }
+          state.nextWaiterID &+= 1
+          waiter.id = state.nextWaiterID
+          state.waiters[waiter.id] = waiter
+          return true
         }
-        if first { continuation.resume(with: result) }
-      }
-      let timer = Task {
-        try? await Task.sleep(until: deadline, clock: .continuous)
-        finish(.failure(RPCError(code: .deadlineExceeded, message: "the deadline passed while connecting to \(authority)")))
-      }
-      Task {
-        do {
-          let connection = try await attempt.value
-          finish(.success(connection))
-        } catch {
-          finish(.failure(self.unavailable(detail: "\(error)")))
+        guard registered else {
+          waiter.finish(.failure(closedError))
+          return
         }
-        timer.cancel()
+        let timer = deadline.map { deadline in
+          Task {
+            try? await Task.sleep(until: deadline, clock: .continuous)
+            waiter.finish(
+              .failure(RPCError(code: .deadlineExceeded, message: "the deadline passed while connecting to \(targetName)")))
+          }
+        }
+        Task {
+          do {
+            let connection = try await attempt.value
+            waiter.finish(.success(connection))
+          } catch {
+            waiter.finish(.failure(self.callError(for: error)))
+          }
+          timer?.cancel()
+          _ = self.state.withLock { $0.waiters.removeValue(forKey: waiter.id) }
+        }
       }
+    } onCancel: {
+      waiter.finish(.failure(CancellationError()))
     }
+  }
+
+  /// Returns the error for a call whose connection attempt failed with `error`: an `RPCError`
+  /// unchanged, and any other error as `UNAVAILABLE` naming it.
+  private func callError(for error: any Error) -> any Error {
+    if let error = error as? RPCError { return error }
+    return unavailable(detail: "\(error)")
+  }
+
+  private var closedError: RPCError {
+    RPCError(code: .unavailable, message: "the channel to \(targetName) is closed")
   }
 
   /// Marks QUIC broken for the target for the configured duration, counts the mark and logs
@@ -109,11 +166,11 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
   func markQUICBroken(because cause: String, reason: String) {
     let hybrid = configuration.hybrid
     let duration = TransportHealth.shared.markQUICBroken(
-      authority, base: hybrid.quicBrokenDuration, maximum: hybrid.maxQUICBrokenDuration)
+      targetName, base: hybrid.quicBrokenDuration, maximum: hybrid.maxQUICBrokenDuration)
     recordQUICBroken()
     configuration.logHandler.log(
       level: .warning, message: "\(cause); QUIC is marked broken for this target",
-      metadata: [("target", authority), ("reason", reason), ("duration", duration.millisecondsText)])
+      metadata: [("target", targetName), ("reason", reason), ("duration", duration.millisecondsText)])
   }
 
   /// Stops counting `connection` in the open-connections gauge, once.
@@ -140,11 +197,18 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
   }
 
   func close() {
-    let connection: (any HTTPClientConnection)? = state.withLock { state in
+    let (connection, waiters) = state.withLock { state in
       state.closed = true
       state.attempt?.cancel()
-      defer { state.connection = nil }
-      return state.connection
+      defer {
+        state.connection = nil
+        state.waiters = [:]
+      }
+      return (state.connection, state.waiters.values)
+    }
+    // Calls waiting for a connection fail now, not when the attempt ends.
+    for waiter in waiters {
+      waiter.finish(.failure(closedError))
     }
     connection?.close()
   }
@@ -155,7 +219,7 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     configuration.logHandler.log(
       level: .info,
       message: "server sent GOAWAY; new calls will use a new connection",
-      metadata: [("target", authority), ("error_code", "\(errorCode)")]
+      metadata: [("target", targetName), ("error_code", "\(errorCode)")]
     )
     connectionFailed(connection)
   }
@@ -180,7 +244,7 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
       configuration.logHandler.log(
         level: .info,
         message: "connection closed; the next call reconnects",
-        metadata: [("target", authority), ("reason", detail)]
+        metadata: [("target", targetName), ("reason", detail)]
       )
     }
   }
@@ -190,7 +254,7 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     guard case .alternatives(let alternatives)? = AlternativeService.parse(value),
       let http3 = alternatives.first(where: { $0.protocolID == "h3" && ($0.host.isEmpty || $0.host == target.host) })
     else { return }
-    if let until = TransportHealth.shared.quicBrokenUntil(authority) {
+    if let until = TransportHealth.shared.quicBrokenUntil(targetName) {
       // Try again when the mark ends, as long as this TCP connection still carries the calls.
       let schedule = state.withLock { state -> Bool in
         guard !state.closed, !state.upgradeRetryScheduled else { return false }
@@ -215,7 +279,7 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     guard start else { return }
     configuration.logHandler.log(
       level: .info, message: "the server offers HTTP/3 (Alt-Svc); opening a QUIC connection",
-      metadata: [("target", authority), ("port", String(http3.port))])
+      metadata: [("target", targetName), ("port", String(http3.port))])
     Task { await self.upgrade(replacing: connection, port: http3.port) }
   }
 
@@ -238,7 +302,7 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
       }
       logger.log(
         level: .info, message: "new calls use QUIC, and the TCP connection closes after its calls",
-        metadata: [("target", authority)])
+        metadata: [("target", targetName)])
       tcp.close()
     } catch {
       state.withLock { $0.upgrading = false }
@@ -280,7 +344,7 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
       level: .debug,
       message: "connecting",
       metadata: [
-        ("target", authority), ("attempt", String(attemptNumber)), ("transport", TransportPolicy(kind: policy).description),
+        ("target", targetName), ("attempt", String(attemptNumber)), ("transport", TransportPolicy(kind: policy).description),
         ("tls", security.isSecure ? "on" : "off"),
       ]
     )
@@ -290,14 +354,14 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
       case .adaptive:
         let health = TransportHealth.shared
         let choice = AdaptiveChoice.decide(
-          quic: health.roundTripTime(authority, over: .quic), tcp: health.roundTripTime(authority, over: .tcp),
-          quicStatistics: health.statistics(authority, over: .quic), tcpStatistics: health.statistics(authority, over: .tcp),
-          quicBroken: health.isQUICBroken(authority), probeInterval: configuration.adaptive.probeInterval, now: .now)
+          quic: health.roundTripTime(targetName, over: .quic), tcp: health.roundTripTime(targetName, over: .tcp),
+          quicStatistics: health.statistics(targetName, over: .quic), tcpStatistics: health.statistics(targetName, over: .tcp),
+          quicBroken: health.isQUICBroken(targetName), probeInterval: configuration.adaptive.probeInterval, now: .now)
         recordAdaptiveChoice(choice)
         logger.log(
           level: .debug, message: "adaptive transport choice",
           metadata: [
-            ("target", authority), ("preferred", "\(choice.preferred)"), ("probes_both", "\(choice.probesBoth)"),
+            ("target", targetName), ("preferred", "\(choice.preferred)"), ("probes_both", "\(choice.probesBoth)"),
             ("reason", choice.reason),
           ])
         connection = try await race(preferred: choice.preferred, startsBoth: choice.probesBoth, attemptNumber: attemptNumber)
@@ -319,31 +383,38 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
       }
       if closedMeanwhile {
         connection.close()
-        throw RPCError(code: .unavailable, message: "the channel to \(authority) is closed")
+        throw closedError
       }
       logger.log(
         level: .debug,
         message: "connected",
-        metadata: [("target", authority), ("attempt", String(attemptNumber)), ("transport", connection.version == .http3 ? "quic" : "tcp")]
+        metadata: [("target", targetName), ("attempt", String(attemptNumber)), ("transport", connection.version == .http3 ? "quic" : "tcp")]
       )
       return connection
     } catch {
-      let delay: Duration = state.withLock { state in
+      let delay: Duration? = state.withLock { state in
         state.attempt = nil
+        if state.closed { return nil }
         state.consecutiveFailures += 1
         let base = configuration.backoff.baseDelay(afterFailures: state.consecutiveFailures)
         let spread = configuration.backoff.jitter
         let factor = 1 + Double.random(in: -spread...spread)
         let delay = base * factor
         state.nextAttemptAllowedAt = .now + delay
-        state.lastFailure = "connecting to \(authority) failed: \(error)"
+        state.lastFailure = (error as? RPCError)?.message ?? "\(error)"
         return delay
+      }
+      guard let delay else {
+        logger.log(
+          level: .debug, message: "connection attempt stopped because the channel closed",
+          metadata: [("target", targetName), ("attempt", String(attemptNumber))])
+        throw closedError
       }
       logger.log(
         level: .warning,
         message: "connection attempt failed; calls fail until the backoff ends",
         metadata: [
-          ("target", authority), ("attempt", String(attemptNumber)), ("error", "\(error)"),
+          ("target", targetName), ("attempt", String(attemptNumber)), ("error", "\(error)"),
           ("backoff", delay.millisecondsText),
         ]
       )
@@ -377,7 +448,7 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
       recordOpened(transport, handshake: ContinuousClock.now - started, roundTripTime: roundTripTime)
       if roundTripTime != nil {
         // Only a finished handshake (not a 0-RTT early return) shows that the path works.
-        TransportHealth.shared.recordHandshake(authority, over: transport, succeeded: true, duration: ContinuousClock.now - started)
+        TransportHealth.shared.recordHandshake(targetName, over: transport, succeeded: true, duration: ContinuousClock.now - started)
       }
       if !connection.isAcceptingStreams, state.withLock({ $0.counted.removeValue(forKey: key) }) != nil {
         // It closed already, and its close may have come before it was counted.
@@ -386,7 +457,7 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
       return connection
     } catch {
       recordFailed(transport)
-      TransportHealth.shared.recordHandshake(authority, over: transport, succeeded: false, duration: nil)
+      TransportHealth.shared.recordHandshake(targetName, over: transport, succeeded: false, duration: nil)
       throw error
     }
   }
@@ -420,8 +491,8 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
         return (connection, nil)
       }
       let roundTripTime = ContinuousClock.now - started
-      TransportHealth.shared.recordRoundTripTime(authority, roundTripTime, over: .quic)
-      TransportHealth.shared.recordQUICSuccess(authority)
+      TransportHealth.shared.recordRoundTripTime(targetName, roundTripTime, over: .quic)
+      TransportHealth.shared.recordQUICSuccess(targetName)
       return (connection, roundTripTime)
     case .tcp:
       let connection = try await HTTP2ClientConnection.connect(
@@ -436,12 +507,12 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
       )
       let elapsed = ContinuousClock.now - started
       let roundTripTime = tls == nil ? elapsed : elapsed / 2
-      TransportHealth.shared.recordRoundTripTime(authority, roundTripTime, over: .tcp)
+      TransportHealth.shared.recordRoundTripTime(targetName, roundTripTime, over: .tcp)
       return (connection, roundTripTime)
     }
   }
 
   private func unavailable(detail: String) -> RPCError {
-    RPCError(code: .unavailable, message: "no connection to \(authority): \(detail)")
+    RPCError(code: .unavailable, message: "no connection to \(targetName): \(detail)")
   }
 }

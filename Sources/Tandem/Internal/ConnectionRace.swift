@@ -27,6 +27,8 @@ struct ConnectionRace {
     case markQUICBroken(reason: String)
     /// QUIC worked: clear its broken mark.
     case clearQUICMark
+    /// The race was cancelled before a winner: fail the callers with a cancellation.
+    case cancel
   }
 
   let preferred: Transport
@@ -43,6 +45,7 @@ struct ConnectionRace {
   /// Starts the preferred transport, and the other one too when `startBoth` is true (the
   /// preferred one is marked broken).
   mutating func begin(startBoth: Bool) -> [Action] {
+    guard !finished else { return [.cancel] }
     started.insert(preferred)
     var actions: [Action] = [.start(preferred)]
     if startBoth {
@@ -74,6 +77,14 @@ struct ConnectionRace {
       actions.append(.markQUICBroken(reason: reason))
     }
     return actions
+  }
+
+  /// Ends the race without a winner, unless it is over. Connections that complete later are
+  /// closed.
+  mutating func cancel() -> [Action] {
+    guard winner == nil, !finished else { return [] }
+    finished = true
+    return [.cancel]
   }
 
   /// `transport` failed with `reason`.

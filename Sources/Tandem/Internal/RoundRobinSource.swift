@@ -52,7 +52,7 @@ final class RoundRobinSource: HTTPConnectionSource, Sendable {
         if firstError == nil { firstError = error }
       }
     }
-    throw firstError ?? RPCError(code: .unavailable, message: "no address of \(authority) connected")
+    throw firstError ?? RPCError(code: .unavailable, message: "no address of \(target.name) connected")
   }
 
   func connectionFailed(_ connection: any HTTPClientConnection) {
@@ -85,7 +85,7 @@ final class RoundRobinSource: HTTPConnectionSource, Sendable {
     var seen: Set<SocketAddress> = []
     let unique = addresses.filter { seen.insert($0).inserted }
     guard !unique.isEmpty else {
-      throw RPCError(code: .unavailable, message: "\(authority) resolved to no address")
+      throw RPCError(code: .unavailable, message: "\(target.name) resolved to no address")
     }
     let created = unique.map { address in
       var single = target
@@ -93,7 +93,7 @@ final class RoundRobinSource: HTTPConnectionSource, Sendable {
       return makePool(single)
     }
     return try state.withLock { state in
-      if state.closed { throw RPCError(code: .unavailable, message: "the channel to \(authority) is closed") }
+      if state.closed { throw RPCError(code: .unavailable, message: "the channel to \(target.name) is closed") }
       let pools = state.pools ?? created
       state.pools = pools
       state.next &+= 1
