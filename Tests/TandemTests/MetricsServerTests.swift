@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
 import Synchronization
-import Tandem
+@testable import Tandem
 import TandemIO
 import XCTest
 
@@ -272,9 +272,12 @@ final class MetricsServerTests: XCTestCase {
     let bothOpen = try await waitUntil { server.connectionCount == 2 }
     XCTAssertTrue(bothOpen, "connections: \(server.connectionCount)")
 
-    let rejected = try exchange(port: server.port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
-    XCTAssertEqual(rejected.status, 503)
-    XCTAssertTrue(logs.messages.contains { $0.contains("rejected a connection") }, "\(logs.messages)")
+    for _ in 0..<5 {
+      let rejected = try exchange(port: server.port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+      XCTAssertEqual(rejected.status, 503)
+    }
+    let rejectionRecords = logs.messages.filter { $0.contains("rejected connections") }
+    XCTAssertEqual(rejectionRecords.count, 1, "one record per 10 s, not one per connection: \(logs.messages)")
 
     try first.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
     XCTAssertEqual(try RawResponse(first.receiveAll()).status, 200)
@@ -284,6 +287,16 @@ final class MetricsServerTests: XCTestCase {
     XCTAssertEqual(accepted.status, 200)
     withExtendedLifetime(second) {}
     await server.stop()
+  }
+
+  func testRejectionLogCountsWhatItHid() {
+    let registry = MetricsConnectionRegistry(maximumConnections: 1)
+    let start = ContinuousClock.now
+    XCTAssertEqual(registry.countRejection(now: start), 1)
+    XCTAssertNil(registry.countRejection(now: start + .seconds(1)))
+    XCTAssertNil(registry.countRejection(now: start + .seconds(9)))
+    XCTAssertEqual(registry.countRejection(now: start + .seconds(10)), 3, "the record counts the two hidden ones")
+    XCTAssertNil(registry.countRejection(now: start + .seconds(11)))
   }
 
   func testSequentialRequestsReleaseConnections() async throws {

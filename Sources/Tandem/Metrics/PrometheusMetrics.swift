@@ -33,7 +33,11 @@ import Synchronization
 ///   - `invalid_value`: a gauge increment or histogram observation that is NaN or infinite.
 ///
 /// Label values may contain any characters: rendering escapes backslash, double quote and
-/// line feed.
+/// line feed, the three that the text format 0.0.4 requires escaped. Other control
+/// characters, such as carriage return and NUL, are written as they are.
+///
+/// Histograms take negative observations, as the Prometheus client libraries do, so the
+/// `_sum` of a series that receives them can decrease.
 public final class PrometheusMetrics: MetricsRecorder {
   /// The maximum length of a metric name in UTF-8 bytes: 256.
   public static let maximumNameBytes = 256

@@ -6,7 +6,13 @@ final class MetricsConnectionRegistry: Sendable {
   private struct State {
     var connections: [ObjectIdentifier: MetricsConnectionHandler] = [:]
     var isStopped = false
+    /// Rejections since the last logged one, and when that was.
+    var unloggedRejections = 0
+    var lastRejectionLog: ContinuousClock.Instant?
   }
+
+  /// The minimum time between two log records of rejected connections: 10 s.
+  static let rejectionLogInterval = Duration.seconds(10)
 
   let maximumConnections: Int
   private let state = Mutex(State())
@@ -25,6 +31,19 @@ final class MetricsConnectionRegistry: Sendable {
       guard !state.isStopped, state.connections.count < maximumConnections else { return false }
       state.connections[ObjectIdentifier(handler)] = handler
       return true
+    }
+  }
+
+  /// Counts a rejected connection and returns the number of rejections to log, this one
+  /// included, when a log record is due. A record is due for the first rejection and then at
+  /// most once per ``rejectionLogInterval``. Otherwise it returns `nil`.
+  func countRejection(now: ContinuousClock.Instant = .now) -> Int? {
+    state.withLock { state in
+      state.unloggedRejections += 1
+      if let last = state.lastRejectionLog, now - last < Self.rejectionLogInterval { return nil }
+      state.lastRejectionLog = now
+      defer { state.unloggedRejections = 0 }
+      return state.unloggedRejections
     }
   }
 
@@ -74,9 +93,14 @@ final class MetricsConnectionHandler: ByteStreamHandler, @unchecked Sendable {
   func channelActive(_ channel: any ByteStreamChannel) {
     self.channel = channel
     guard registry.register(self) else {
-      logHandler.log(
-        level: .warning, message: "metrics server rejected a connection: at the connection limit or stopping",
-        metadata: [("peer", channel.remoteAddress.description), ("limit", String(registry.maximumConnections))])
+      if let rejected = registry.countRejection() {
+        logHandler.log(
+          level: .warning, message: "metrics server rejected connections: at the connection limit or stopping",
+          metadata: [
+            ("peer", channel.remoteAddress.description), ("limit", String(registry.maximumConnections)),
+            ("rejected_since_last_record", String(rejected)),
+          ])
+      }
       send(.serviceUnavailable)
       return
     }
