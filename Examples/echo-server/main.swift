@@ -14,10 +14,11 @@ struct ServerOptions {
   var certificatePath: String?
   var keyPath: String?
   var plaintext = false
+  var metricsPort: Int?
 
   static let usage = """
     usage: echo-server [--host HOST] [--port PORT] [--transport tcp|quic|both]
-                       [--tls-cert FILE --tls-key FILE | --plaintext]
+                       [--tls-cert FILE --tls-key FILE | --plaintext] [--metrics-port PORT]
 
       --host HOST        address to bind (default 127.0.0.1; 0.0.0.0 for every interface)
       --port PORT        TCP port, 0 for a free one (default 50051)
@@ -26,6 +27,9 @@ struct ServerOptions {
       --tls-cert FILE    PEM certificate chain for TLS
       --tls-key FILE     PEM private key for TLS
       --plaintext        serve HTTP/2 without TLS (h2c)
+      --metrics-port PORT
+                         also serve the server's call metrics in the Prometheus text format
+                         at http://HOST:PORT/metrics, 0 for a free port (default: off)
     Without --tls-cert/--tls-key and without --plaintext, the server generates a self-signed
     certificate for localhost at start and prints where it wrote it.
     """
@@ -53,6 +57,12 @@ struct ServerOptions {
           throw UsageError("invalid --transport '\(text)': expected tcp, quic or both")
         }
         transport = text
+      case "--metrics-port":
+        let text = try value(for: argument)
+        guard let number = Int(text), (0...65_535).contains(number) else {
+          throw UsageError("invalid --metrics-port '\(text)': expected a number from 0 to 65535")
+        }
+        metricsPort = number
       case "--tls-cert": certificatePath = try value(for: argument)
       case "--tls-key": keyPath = try value(for: argument)
       case "--plaintext": plaintext = true
@@ -135,12 +145,17 @@ if let certificate = options.certificatePath, let key = options.keyPath {
   }
 }
 
+var configuration = Server.Configuration.defaults
+if let metricsPort = options.metricsPort {
+  configuration.metricsEndpoint = .init(host: options.host, port: metricsPort, metrics: PrometheusMetrics())
+}
 let server = Server(
   services: [EchoService()],
   listening: .init(
     host: options.host, port: options.port,
     transports: options.transport == "both" ? [.tcp, .quic] : options.transport == "quic" ? [.quic] : [.tcp]),
-  tls: tls
+  tls: tls,
+  configuration: configuration
 )
 
 /// Starts a graceful shutdown of `server` on SIGINT and SIGTERM. The handlers run on a
@@ -168,6 +183,9 @@ let announcer = Task {
   }
   let host = options.host.contains(":") ? "[\(options.host)]" : options.host
   writeLine("echo-server listening on \(host):\(port) with \(scheme)")
+  if let metricsPort = server.metricsPort {
+    writeLine("echo-server serves metrics at http://\(host):\(metricsPort)/metrics")
+  }
 }
 
 /// Deletes the generated certificate and key, which are valid only for this run.

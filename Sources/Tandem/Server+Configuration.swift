@@ -46,6 +46,10 @@ extension Server {
     /// The address at which the server also serves Prometheus metrics over plain HTTP
     /// (``MetricsServer``, `GET /metrics`) from its start until it stops. Default `nil`: none.
     public var metricsEndpoint: MetricsEndpoint?
+    /// The recorder of the server's call metrics (the `tandem_server_*` names of
+    /// ``TandemMetric``), by transport and method. Default `nil`: the ``MetricsEndpoint/metrics``
+    /// of ``metricsEndpoint`` when one is set, and no recording otherwise.
+    public var metrics: (any MetricsRecorder)?
 
     /// The default configuration.
     public static var defaults: Configuration {
@@ -65,7 +69,8 @@ extension Server {
       http3: HTTP3Configuration = HTTP3Configuration(),
       eventLoopGroup: EventLoopGroup? = nil,
       logHandler: any LogHandler = StandardErrorLogHandler(),
-      cancellationGracePeriod: Duration = .seconds(5)
+      cancellationGracePeriod: Duration = .seconds(5),
+      metrics: (any MetricsRecorder)? = nil
     ) {
       self.calls = calls
       self.http2 = http2
@@ -73,6 +78,7 @@ extension Server {
       self.eventLoopGroup = eventLoopGroup
       self.logHandler = logHandler
       self.cancellationGracePeriod = cancellationGracePeriod
+      self.metrics = metrics
     }
   }
 

@@ -179,9 +179,11 @@ public final class Server: Sendable {
       service.registerMethods(with: &router)
     }
 
-    let acceptor = ServerCallAcceptor(router: router, configuration: configuration.calls) { line in
-      logger.log(level: .warning, message: line, metadata: [])
-    }
+    let recorder = configuration.metrics ?? configuration.metricsEndpoint?.metrics
+    let acceptor = ServerCallAcceptor(
+      router: router, configuration: configuration.calls,
+      logger: { line in logger.log(level: .warning, message: line, metadata: []) },
+      observer: recorder.map { ServerCallMetrics(metrics: $0) })
     let (port, transports) = try await startTransports(acceptor: acceptor)
     var metricsServer: MetricsServer?
     if let endpoint = configuration.metricsEndpoint {

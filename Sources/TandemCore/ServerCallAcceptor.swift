@@ -22,6 +22,7 @@ public final class ServerCallAcceptor: HTTPServerStreamAcceptor {
   private let router: ServiceRouter
   private let configuration: ServerCallConfiguration
   private let logger: (@Sendable (String) -> Void)?
+  private let observer: (any CallObserver)?
 
   /// Creates an acceptor.
   ///
@@ -30,15 +31,19 @@ public final class ServerCallAcceptor: HTTPServerStreamAcceptor {
   ///   - configuration: size and buffer limits; see ``ServerCallConfiguration``.
   ///   - logger: receives one line for every handler error that the client does not see
   ///     in full (any error other than ``RPCError``) and for invalid response metadata.
+  ///   - observer: receives the start and end of every call routed to a handler, for
+  ///     metrics. Default `nil`: none.
   // NOTE: `logger` is a stand-in until the project has its logging protocol.
   public init(
     router: ServiceRouter,
     configuration: ServerCallConfiguration = .defaults,
-    logger: (@Sendable (String) -> Void)? = nil
+    logger: (@Sendable (String) -> Void)? = nil,
+    observer: (any CallObserver)? = nil
   ) {
     self.router = router
     self.configuration = configuration
     self.logger = logger
+    self.observer = observer
   }
 
   public func acceptStream(
@@ -73,7 +78,9 @@ public final class ServerCallAcceptor: HTTPServerStreamAcceptor {
       localPeer: connection.localPeer,
       transport: connection.version)
     let call = ServerCall(
-      stream: stream, context: context, handler: handler, configuration: configuration, logger: logger)
+      stream: stream, context: context, handler: handler, configuration: configuration, logger: logger,
+      observer: observer)
+    observer?.callStarted(handler.method, over: connection.version)
     call.start(requestEnded: endStream)
     return call
   }

@@ -2,10 +2,14 @@
 /// types, label keys and help texts.
 ///
 /// Names start with `tandem_`, counters end in `_total`, and units come before that suffix
-/// (`_seconds`, `_bytes`). Durations are in seconds. Most series carry two labels:
+/// (`_seconds`, `_bytes`). Durations are in seconds. A channel's series carry two labels:
 ///
 /// - ``Label/transport``: `"tcp"` (HTTP/2) or `"quic"` (HTTP/3), see ``Transport``.
-/// - ``Label/target``: the channel's target as `host:port`, such as `"example.com:443"`.
+/// - ``Label/target``: the channel's target as the caller wrote it, such as
+///   `"example.com:443"` or `"ipv4:10.0.0.1:443,10.0.0.2:443"`.
+///
+/// A server's series (names starting with `tandem_server_`) carry ``Label/transport`` and
+/// ``Label/method``, the path of the called method.
 ///
 /// ```swift
 /// recorder.increment(
@@ -44,6 +48,22 @@ public enum TandemMetric: String, CaseIterable, Sendable {
   /// gRPC message bytes that calls received, 5-byte message prefixes included (HTTP framing
   /// and encryption not counted).
   case receivedBytes = "tandem_received_bytes_total"
+
+  /// Calls a server routed to a handler, by the transport they came in on and the method.
+  case serverCallsStarted = "tandem_server_calls_started_total"
+
+  /// Server calls finished, by the gRPC status sent (label ``Label/status``); `CANCELLED` when
+  /// the client reset the stream first.
+  case serverCallsFinished = "tandem_server_calls_finished_total"
+
+  /// Time from a server call's request headers to its status, in seconds.
+  case serverCallDuration = "tandem_server_call_duration_seconds"
+
+  /// gRPC message bytes that server calls sent, 5-byte message prefixes included.
+  case serverSentBytes = "tandem_server_sent_bytes_total"
+
+  /// gRPC message bytes that server calls received, 5-byte message prefixes included.
+  case serverReceivedBytes = "tandem_server_received_bytes_total"
 
   /// The last smoothed round-trip time measured on a connection, in seconds.
   case roundTripTime = "tandem_rtt_seconds"
@@ -97,8 +117,10 @@ public enum TandemMetric: String, CaseIterable, Sendable {
   public enum Label {
     /// `"transport"`: `"tcp"` or `"quic"`, see ``TandemMetric/Transport``.
     public static let transport = "transport"
-    /// `"target"`: the channel's target as `host:port`.
+    /// `"target"`: the channel's target as the caller wrote it.
     public static let target = "target"
+    /// `"method"`: the path of a called method, such as `"/echo.v1.Echo/Get"`.
+    public static let method = "method"
     /// `"status"`: the gRPC status code name, as `StatusCode.description` writes it, such as
     /// `"OK"` or `"UNAVAILABLE"`.
     public static let status = "status"
@@ -126,10 +148,11 @@ public enum TandemMetric: String, CaseIterable, Sendable {
     switch self {
     case .connectionsOpen, .roundTripTime, .adaptiveLatency, .adaptiveGoodput, .adaptiveHandshakeSuccess:
       return .gauge
-    case .handshakeDuration, .callDuration:
+    case .handshakeDuration, .callDuration, .serverCallDuration:
       return .histogram
     case .connectionsOpened, .connectionsFailed, .callsStarted, .callsFinished, .sentBytes, .receivedBytes,
-      .racesWon, .fallbacks, .brokenMarks, .adaptiveDecisions, .droppedSeries, .invalidSamples:
+      .racesWon, .fallbacks, .brokenMarks, .adaptiveDecisions, .droppedSeries, .invalidSamples,
+      .serverCallsStarted, .serverCallsFinished, .serverSentBytes, .serverReceivedBytes:
       return .counter
     }
   }
@@ -139,6 +162,10 @@ public enum TandemMetric: String, CaseIterable, Sendable {
     switch self {
     case .callsFinished:
       return [Label.transport, Label.target, Label.status]
+    case .serverCallsFinished:
+      return [Label.transport, Label.method, Label.status]
+    case .serverCallsStarted, .serverCallDuration, .serverSentBytes, .serverReceivedBytes:
+      return [Label.transport, Label.method]
     case .adaptiveDecisions:
       return [Label.target, Label.chosen, Label.reason]
     case .adaptiveLatency:
@@ -167,6 +194,11 @@ public enum TandemMetric: String, CaseIterable, Sendable {
     case .callDuration: return "Call duration from start to status, in seconds."
     case .sentBytes: return "gRPC message bytes sent by calls, prefixes included."
     case .receivedBytes: return "gRPC message bytes received by calls, prefixes included."
+    case .serverCallsStarted: return "Server calls started, by transport and method."
+    case .serverCallsFinished: return "Server calls finished, by transport, method and gRPC status."
+    case .serverCallDuration: return "Server call duration from request headers to status, in seconds."
+    case .serverSentBytes: return "gRPC message bytes sent by server calls, prefixes included."
+    case .serverReceivedBytes: return "gRPC message bytes received by server calls, prefixes included."
     case .roundTripTime: return "Last smoothed round-trip time of a connection, in seconds."
     case .racesWon: return "Transport races won, by winning transport."
     case .fallbacks: return "Moves to the other transport, by the transport moved to."

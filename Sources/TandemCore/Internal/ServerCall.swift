@@ -8,6 +8,8 @@ final class ServerCall: HTTPStreamDelegate, Sendable {
   private let handler: ServerMethodHandler
   private let configuration: ServerCallConfiguration
   private let logger: (@Sendable (String) -> Void)?
+  private let observer: (any CallObserver)?
+  private let started = ContinuousClock.now
   private let writer: StreamWriter
   private let state: Mutex<State>
 
@@ -26,6 +28,11 @@ final class ServerCall: HTTPStreamDelegate, Sendable {
     var handlerTask: Task<Void, Never>?
     var timerTask: Task<Void, Never>?
     var streamClosed = false
+    /// gRPC message bytes received and sent, prefixes included, for the observer.
+    var receivedBytes = 0
+    var sentBytes = 0
+    /// Whether the observer has received the end of the call.
+    var reportedFinish = false
 
     var queueCount: Int { queue.count }
 
@@ -40,12 +47,14 @@ final class ServerCall: HTTPStreamDelegate, Sendable {
     context: ServerContext,
     handler: ServerMethodHandler,
     configuration: ServerCallConfiguration,
-    logger: (@Sendable (String) -> Void)?
+    logger: (@Sendable (String) -> Void)?,
+    observer: (any CallObserver)? = nil
   ) {
     self.context = context
     self.handler = handler
     self.configuration = configuration
     self.logger = logger
+    self.observer = observer
     self.writer = StreamWriter(stream: stream)
     self.handlerExecutor = configuration.runsHandlersOnEventLoop ? stream.taskExecutor : nil
     self.state = Mutex(State(deframer: GRPCMessageDeframer(maxMessageBytes: configuration.maxReceiveMessageBytes)))
@@ -199,6 +208,7 @@ final class ServerCall: HTTPStreamDelegate, Sendable {
       }
       if !headers.isEmpty { writer.enqueue(.headers(headers, endStream: false)) }
       writer.enqueue(.data(framed, endStream: false))
+      state.sentBytes += framed.count
       return nil
     }
     if let failure { throw failure }
@@ -238,6 +248,7 @@ final class ServerCall: HTTPStreamDelegate, Sendable {
       if let framed, let headers = state.machine.sendMessage(initialMetadata: initialMetadata) {
         if !headers.isEmpty { writer.enqueue(.headers(headers, endStream: false)) }
         writer.enqueue(.data(framed, endStream: false))
+        state.sentBytes += framed.count
       }
       var sent = true
       switch state.machine.sendStatus(status, initialMetadata: initialMetadata) {
@@ -253,7 +264,24 @@ final class ServerCall: HTTPStreamDelegate, Sendable {
       return (timer, sent)
     }
     timer?.cancel()
-    if sent { writer.drain() }
+    if sent {
+      writer.drain()
+      reportFinish(status.code)
+    }
+  }
+
+  /// Reports the end of the call with `code` to the observer, once.
+  private func reportFinish(_ code: StatusCode) {
+    guard let observer else { return }
+    let bytes = state.withLock { state -> (sent: Int, received: Int)? in
+      guard !state.reportedFinish else { return nil }
+      state.reportedFinish = true
+      return (state.sentBytes, state.receivedBytes)
+    }
+    guard let bytes else { return }
+    observer.callFinished(
+      handler.method, over: context.transport, status: code, duration: ContinuousClock.now - started,
+      sentBytes: bytes.sent, receivedBytes: bytes.received)
   }
 
   // MARK: - Early ends
@@ -262,15 +290,18 @@ final class ServerCall: HTTPStreamDelegate, Sendable {
   /// `resetAfterStatus` when given. Afterwards the handler's reads and writes throw
   /// `notifyHandler` and its task is cancelled.
   private func abort(_ status: RPCError, resetAfterStatus: HTTPStreamErrorCode?, notifyHandler: RPCError) {
-    let (waiter, task, timer) = state.withLock { state in
+    let (waiter, task, timer, sent) = state.withLock { state in
+      var sent = true
       switch state.machine.sendStatus(status, initialMetadata: [:]) {
       case .trailersOnly(let fields): writer.enqueue(.headers(fields, endStream: true))
       case .trailers(let fields): writer.enqueue(.trailers(fields))
-      case .none: break
+      case .none: sent = false
       }
       if let resetAfterStatus { writer.enqueue(.reset(resetAfterStatus)) }
-      return cancelLocked(&state, notifyHandler)
+      let (waiter, task, timer) = cancelLocked(&state, notifyHandler)
+      return (waiter, task, timer, sent)
     }
+    if sent { reportFinish(status.code) }
     context.markCancelled()
     writer.fail(notifyHandler)
     waiter?.resume(throwing: notifyHandler)
@@ -328,6 +359,7 @@ final class ServerCall: HTTPStreamDelegate, Sendable {
         return .fail(error)
       }
       state.pendingCredit += bytes.count
+      state.receivedBytes += bytes.count
       for message in messages {
         state.queue.append(message)
       }
@@ -420,6 +452,7 @@ final class ServerCall: HTTPStreamDelegate, Sendable {
     }
     timer?.cancel()
     guard wasOpen else { return }
+    reportFinish(.cancelled)
     context.markCancelled()
     writer.fail(cancelled)
     waiter?.resume(throwing: cancelled)
