@@ -408,7 +408,8 @@ final class QUICTransportTests: XCTestCase {
   private func exchange(_ packet: [UInt8], port: Int) async throws -> [UInt8]? {
     let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
     defer { close(fd) }
-    var timeout = timeval(tv_sec: 2, tv_usec: 0)
+    // Generous, because a loaded machine can delay the reply; only a failing run waits this long.
+    var timeout = timeval(tv_sec: 10, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     let destination = try SocketAddress(ipAddress: "127.0.0.1", port: port)
     let sent = destination.withSockAddr { address, length in
