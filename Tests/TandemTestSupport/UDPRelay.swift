@@ -48,6 +48,7 @@ final class UDPRelay: @unchecked Sendable {
   /// - Parameters:
   ///   - target: the address datagrams from clients go to.
   ///   - host: the numeric address to listen on; default `127.0.0.1`.
+  ///   - port: the port to listen on; default 0, a free one (see ``port``).
   ///   - loop: the loop that runs the relay's sockets and timers.
   ///   - seed: the seed of the random decisions; default 1.
   ///   - impairment: the starting impairment of both directions; default none.
@@ -55,7 +56,7 @@ final class UDPRelay: @unchecked Sendable {
   /// - Throws: ``UDPRelayError`` for an impairment or `maxSessions` out of range, and
   ///   ``IOError`` when the listening socket cannot be bound.
   init(
-    target: SocketAddress, host: String = "127.0.0.1", on loop: EventLoop, seed: UInt64 = 1,
+    target: SocketAddress, host: String = "127.0.0.1", port: Int = 0, on loop: EventLoop, seed: UInt64 = 1,
     impairment: Impairment = Impairment(), maxSessions: Int = 64
   ) throws {
     try impairment.validate()
@@ -78,7 +79,7 @@ final class UDPRelay: @unchecked Sendable {
 
     let listenerHandler = ListenerHandler()
     let listener = try UDPSocket.bind(
-      host: host, port: 0, on: loop, configuration: configuration, handler: listenerHandler)
+      host: host, port: port, on: loop, configuration: configuration, handler: listenerHandler)
     address = listener.localAddress
     self.listener = listener
     listenerHandler.relay = self
