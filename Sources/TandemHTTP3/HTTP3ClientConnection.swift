@@ -66,7 +66,7 @@ public final class HTTP3ClientConnection: HTTPClientConnection, Sendable {
   ) async throws -> HTTP3ClientConnection {
     try configuration.validate()
     let context = try tls.makeContext()
-    let remote = try SocketAddress.resolve(host: host, port: port)[0]
+    let remote = try await SocketAddress.resolveInBackground(host: host, port: port)[0]
     let serverName = tls.serverName ?? host
     let isAddress = (try? SocketAddress(ipAddress: serverName, port: 0)) != nil
     let handler = QUICClientSocketHandler()
@@ -105,14 +105,17 @@ public final class HTTP3ClientConnection: HTTPClientConnection, Sendable {
           finish(error)
           return
         }
+        // The timer keeps a strong reference to `quic`, so the end of the handshake and
+        // `tearDown` cancel it. Otherwise a closed connection stays allocated until `timeout`.
+        quic.handshakeTimer = loop.scheduleTimer(after: timeout) {
+          quic.handshakeTimer = nil
+          guard !quic.handshakeCompleted, !quic.isTornDown else { return }
+          quic.tearDown(detail: "the QUIC handshake did not finish within \(timeout)")
+        }
         quic.writePackets()
         if quic.attemptedEarlyData && !waitsForHandshake {
           // Early data is possible: requests may be sent before the handshake completes.
           finish(nil)
-        }
-        _ = loop.scheduleTimer(after: timeout) {
-          guard !quic.handshakeCompleted, !quic.isTornDown else { return }
-          quic.tearDown(detail: "the QUIC handshake did not finish within \(timeout)")
         }
       }
     }

@@ -54,7 +54,8 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
   /// Resolves `host` with `getaddrinfo` for TCP, in the order the resolver returns.
   ///
   /// `host` is a name such as `localhost` or a numeric IPv4 or IPv6 address. IPv6 literals
-  /// may be written with or without brackets. This call blocks while the resolver works.
+  /// may be written with or without brackets. This call blocks while the resolver works;
+  /// ``resolveInBackground(host:port:)`` does not.
   ///
   /// - Throws: ``IOError`` when the port is outside 0...65535 or the name does not resolve,
   ///   with the resolver's message.

@@ -22,7 +22,7 @@ public enum TCPConnector {
     host: String, port: Int, on loop: EventLoop, tls: TLSClientConfiguration?,
     timeout: Duration, handler: any ByteStreamHandler
   ) async throws {
-    let addresses = try SocketAddress.resolve(host: host, port: port)
+    let addresses = try await SocketAddress.resolveInBackground(host: host, port: port)
     var secure: ConnectAttempt.Security?
     if let tls {
       let context = try tls.makeContext()

@@ -13,13 +13,13 @@ extension ConnectionPool {
   /// the resolver returned (RFC 8305, section 4).
   ///
   /// - Throws: ``IOError`` when a name does not resolve.
-  // NOTE: getaddrinfo blocks the calling thread while it works; numeric addresses return at once.
-  func resolveAddresses(port: Int?) throws -> [SocketAddress] {
+  func resolveAddresses(port: Int?) async throws -> [SocketAddress] {
     let endpoints = port.map { [ChannelTarget.Endpoint(host: target.host, port: $0)] } ?? target.endpoints
     var seen: Set<SocketAddress> = []
     var resolved: [SocketAddress] = []
     for endpoint in endpoints {
-      for address in try SocketAddress.resolve(host: endpoint.host, port: endpoint.port) where seen.insert(address).inserted {
+      for address in try await SocketAddress.resolveInBackground(host: endpoint.host, port: endpoint.port)
+      where seen.insert(address).inserted {
         resolved.append(address)
       }
     }
@@ -46,7 +46,7 @@ extension ConnectionPool {
   func openAny(
     _ transport: ConnectionRace.Transport, tls: TLSClientConfiguration?, port: Int?, provingPath: Bool
   ) async throws -> (any HTTPClientConnection, Duration?) {
-    let addresses = try resolveAddresses(port: port)
+    let addresses = try await resolveAddresses(port: port)
     guard addresses.count > 1 else {
       let host = addresses.first?.ipAddress ?? target.host
       return try await open(transport, tls: tls, host: host, port: addresses.first?.port ?? port ?? target.port, provingPath: provingPath)

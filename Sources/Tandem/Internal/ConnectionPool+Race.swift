@@ -98,7 +98,9 @@ final class RaceRunner: Sendable {
       case .start(let transport):
         start(transport)
       case .win(let transport):
-        guard let connection = connections.withLock({ $0[transport] }) else { continue }
+        // The callers own the winner from here on. The runner lives until the race delay
+        // ends, and keeping the winner here would keep a closed connection allocated as long.
+        guard let connection = connections.withLock({ $0.removeValue(forKey: transport) }) else { continue }
         pool.recordRaceWon(by: transport, preferred: preferred)
         if transport != preferred {
           logger.log(

@@ -31,7 +31,7 @@ final class RoundRobinSource: HTTPConnectionSource, Sendable {
   }
 
   func connection(deadline: ContinuousClock.Instant?) async throws -> any HTTPClientConnection {
-    let (pools, start) = try poolsAndStart()
+    let (pools, start) = try await poolsAndStart()
     if let connection = pools[start].openConnection() {
       return connection
     }
@@ -70,7 +70,7 @@ final class RoundRobinSource: HTTPConnectionSource, Sendable {
   }
 
   /// Returns the pools, created on the first call, and the index this call starts at.
-  private func poolsAndStart() throws -> ([ConnectionPool], Int) {
+  private func poolsAndStart() async throws -> ([ConnectionPool], Int) {
     if let ready = state.withLock({ state -> ([ConnectionPool], Int)? in
       guard let pools = state.pools else { return nil }
       state.next &+= 1
@@ -80,7 +80,7 @@ final class RoundRobinSource: HTTPConnectionSource, Sendable {
     }
     var addresses: [SocketAddress] = []
     for endpoint in target.endpoints {
-      addresses += try SocketAddress.resolve(host: endpoint.host, port: endpoint.port)
+      addresses += try await SocketAddress.resolveInBackground(host: endpoint.host, port: endpoint.port)
     }
     var seen: Set<SocketAddress> = []
     let unique = addresses.filter { seen.insert($0).inserted }

@@ -212,6 +212,8 @@ extension QUICConnection {
         stream.sentInEarlyData = false
         stream.requestHeaders = []
       }
+      handshakeTimer?.cancel()
+      handshakeTimer = nil
       if let onHandshake {
         self.onHandshake = nil
         onHandshake(nil)

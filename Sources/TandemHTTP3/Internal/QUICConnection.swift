@@ -107,6 +107,9 @@ final class QUICConnection: @unchecked Sendable {
   var timer: TimerHandle?
   var timerDeadline = UInt64.max
   var goAwayTimer: TimerHandle?
+  /// Client only: the timer that closes the connection when the handshake takes longer than
+  /// the connect timeout.
+  var handshakeTimer: TimerHandle?
   var closeDetail: String?
   /// The latest failed send, kept for tests and debuggers.
   var lastSendFailure: String?
@@ -417,6 +420,8 @@ final class QUICConnection: @unchecked Sendable {
     timer = nil
     goAwayTimer?.cancel()
     goAwayTimer = nil
+    handshakeTimer?.cancel()
+    handshakeTimer = nil
 
     let waiting = waitingStreams
     waitingStreams.removeAll()
