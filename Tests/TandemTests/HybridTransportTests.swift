@@ -345,16 +345,34 @@ final class HybridTransportTests: XCTestCase {
   func testBrokenMarkDoublesUpToMaximum() {
     let health = TransportHealth()
     let start = ContinuousClock.now
-    let durations = (0..<5).map { _ in
-      health.markQUICBroken("a:1", base: .seconds(300), maximum: .seconds(1000), now: start)
+    // Each repeat comes once the previous mark has ended.
+    var now = start
+    var durations: [Duration] = []
+    for _ in 0..<5 {
+      let duration = health.markQUICBroken("a:1", base: .seconds(300), maximum: .seconds(1000), now: now)
+      durations.append(duration ?? .zero)
+      now += duration ?? .zero
     }
     XCTAssertEqual(durations, [.seconds(300), .seconds(600), .seconds(1000), .seconds(1000), .seconds(1000)])
-    XCTAssertTrue(health.isQUICBroken("a:1", now: start + .seconds(999)))
-    XCTAssertFalse(health.isQUICBroken("a:1", now: start + .seconds(1000)))
+    XCTAssertTrue(health.isQUICBroken("a:1", now: now - .seconds(1)))
+    XCTAssertFalse(health.isQUICBroken("a:1", now: now))
     XCTAssertFalse(health.isQUICBroken("b:1", now: start))
-    health.recordQUICSuccess("a:1", now: start)
-    XCTAssertFalse(health.isQUICBroken("a:1", now: start))
+    health.recordQUICSuccess("a:1", now: now)
+    XCTAssertFalse(health.isQUICBroken("a:1", now: now))
+    XCTAssertEqual(health.markQUICBroken("a:1", base: .seconds(300), maximum: .seconds(1000), now: now), .seconds(300))
+  }
+
+  func testFailureDuringMarkIsNotRepeat() {
+    let health = TransportHealth()
+    let start = ContinuousClock.now
     XCTAssertEqual(health.markQUICBroken("a:1", base: .seconds(300), maximum: .seconds(1000), now: start), .seconds(300))
+    XCTAssertNil(
+      health.markQUICBroken("a:1", base: .seconds(300), maximum: .seconds(1000), now: start + .seconds(1)),
+      "a second attempt failing during the mark neither extends nor doubles it")
+    XCTAssertFalse(health.isQUICBroken("a:1", now: start + .seconds(300)), "the first mark still ends after 300 s")
+    XCTAssertEqual(
+      health.markQUICBroken("a:1", base: .seconds(300), maximum: .seconds(1000), now: start + .seconds(300)), .seconds(600),
+      "a failure after the mark ended is a repeat")
   }
 
   func testHealthKeepsBoundedTargets() {

@@ -37,7 +37,9 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     /// Whether a look at `Alt-Svc` again is scheduled for when QUIC's broken mark ends.
     var upgradeRetryScheduled = false
     /// The open connections and their transports, which the open-connections gauge counts.
-    var counted: [ObjectIdentifier: ConnectionRace.Transport] = [:]
+    /// Holding them keeps each one able to report its close, because a connection's session
+    /// refers to its `HTTPClientConnection` object only weakly.
+    var counted: [ObjectIdentifier: (connection: any HTTPClientConnection, transport: ConnectionRace.Transport)] = [:]
     /// The calls waiting for the current attempt, which `close()` fails at once.
     var waiters: [UInt64: Waiter] = [:]
     var nextWaiterID: UInt64 = 0
@@ -83,6 +85,14 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     self.authority = target.authority
     self.targetName = target.name
     self.scheme = security.isSecure ? "https" : "http"
+  }
+
+  deinit {
+    // An open connection keeps its delegate, this pool, alive, so every counted connection
+    // has usually reported its close by now. Any left can no longer report it.
+    for entry in state.withLock({ $0.counted.values }) {
+      recordOpenChange(entry.transport, by: -1)
+    }
   }
 
   func connection(deadline: ContinuousClock.Instant?) async throws -> any HTTPClientConnection {
@@ -162,11 +172,18 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
   }
 
   /// Marks QUIC broken for the target for the configured duration, counts the mark and logs
-  /// `cause` with the failure's `reason`.
+  /// `cause` with the failure's `reason`. While a mark lasts, a further failure only logs.
   func markQUICBroken(because cause: String, reason: String) {
     let hybrid = configuration.hybrid
-    let duration = TransportHealth.shared.markQUICBroken(
-      targetName, base: hybrid.quicBrokenDuration, maximum: hybrid.maxQUICBrokenDuration)
+    guard
+      let duration = TransportHealth.shared.markQUICBroken(
+        targetName, base: hybrid.quicBrokenDuration, maximum: hybrid.maxQUICBrokenDuration)
+    else {
+      configuration.logHandler.log(
+        level: .debug, message: "\(cause) while QUIC is already marked broken for this target",
+        metadata: [("target", targetName), ("reason", reason)])
+      return
+    }
     recordQUICBroken()
     configuration.logHandler.log(
       level: .warning, message: "\(cause); QUIC is marked broken for this target",
@@ -175,8 +192,8 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
 
   /// Stops counting `connection` in the open-connections gauge, once.
   func forget(_ connection: any HTTPClientConnection) {
-    if let transport = state.withLock({ $0.counted.removeValue(forKey: ObjectIdentifier(connection)) }) {
-      recordOpenChange(transport, by: -1)
+    if let entry = state.withLock({ $0.counted.removeValue(forKey: ObjectIdentifier(connection)) }) {
+      recordOpenChange(entry.transport, by: -1)
     }
   }
 
@@ -189,11 +206,13 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
   }
 
   func connectionFailed(_ connection: any HTTPClientConnection) {
-    state.withLock { state in
-      if let current = state.connection, current === connection {
-        state.connection = nil
-      }
+    let replaced = state.withLock { state -> Bool in
+      guard let current = state.connection, current === connection else { return false }
+      state.connection = nil
+      return true
     }
+    // New calls go to a new connection; this one closes once its running calls finish.
+    if replaced { connection.close() }
   }
 
   func close() {
@@ -444,7 +463,7 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
       let (connection, roundTripTime) = try await openAny(transport, tls: tls, port: port, provingPath: provingPath)
       // Every counted connection adds 1 to the open gauge and takes it away once uncounted.
       let key = ObjectIdentifier(connection)
-      state.withLock { $0.counted[key] = transport }
+      state.withLock { $0.counted[key] = (connection, transport) }
       recordOpened(transport, handshake: ContinuousClock.now - started, roundTripTime: roundTripTime)
       if roundTripTime != nil {
         // Only a finished handshake (not a 0-RTT early return) shows that the path works.

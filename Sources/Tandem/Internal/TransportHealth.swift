@@ -41,9 +41,14 @@ final class TransportHealth: Sendable {
   }
 
   /// Marks QUIC broken for `target` and returns how long the mark lasts: `base` for the first
-  /// mark, twice the previous duration for each repeat, at most `maximum`.
-  func markQUICBroken(_ target: String, base: Duration, maximum: Duration, now: ContinuousClock.Instant = .now) -> Duration {
+  /// mark, twice the previous duration for each repeat, at most `maximum`. Returns `nil`, and
+  /// changes nothing, while an earlier mark lasts: attempts that started before it and fail
+  /// afterwards are the same failure, not a repeat.
+  func markQUICBroken(
+    _ target: String, base: Duration, maximum: Duration, now: ContinuousClock.Instant = .now
+  ) -> Duration? {
     update(target, now: now) { entry in
+      if let until = entry.brokenUntil, now < until { return nil }
       entry.brokenCount += 1
       var duration = base
       var doublings = 1
