@@ -3,7 +3,8 @@
 # port of 127.0.0.1, makes each kind of call with echo-client over HTTP/2 with TLS, over
 # HTTP/3 on QUIC and over plaintext HTTP/2, shows a hybrid client racing QUIC against TCP and
 # falling back to TCP when UDP gets blocked, prints what happened, and stops the servers.
-# Safe to run again.
+# UDP is blocked by an nft rule in a network namespace when the script runs as root with nft,
+# and otherwise by a relay on 127.0.0.1. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,10 @@ bin="$(swift build -c release --show-bin-path)"
 workdir="$(mktemp -d /tmp/tandem-demo-XXXXXX)"
 server_pid=""
 extra_pids=()
+# The network namespace of the UDP-blocking section, while this script has one.
+netns=""
+# The command prefix that start_server runs echo-server with, which is empty or `ip netns exec NAME`.
+server_prefix=()
 cleanup() {
   for pid in "$server_pid" "${extra_pids[@]}"; do
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
@@ -24,13 +29,20 @@ cleanup() {
       wait "$pid" 2>/dev/null || true
     fi
   done
+  if [ -n "$netns" ]; then
+    # A namespace lives on while a process runs in it, so whatever is left there is killed first.
+    for pid in $(ip netns pids "$netns" 2>/dev/null); do
+      kill -KILL "$pid" 2>/dev/null || true
+    done
+    ip netns delete "$netns" 2>/dev/null || true
+  fi
   rm -rf "$workdir"
 }
 trap cleanup EXIT
 
 # Starts echo-server with the given arguments and sets $port once it prints "listening".
 start_server() {
-  "$bin/echo-server" --host 127.0.0.1 --port 0 "$@" >"$workdir/server.log" 2>&1 &
+  "${server_prefix[@]}" "$bin/echo-server" --host 127.0.0.1 --port 0 "$@" >"$workdir/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 100); do
     if grep -q "listening on" "$workdir/server.log"; then
@@ -101,32 +113,96 @@ stop_server
 
 echo
 echo "==> a hybrid client while the network starts blocking UDP"
+
+# Prints why UDP cannot be blocked in a network namespace here, or nothing when it can.
+namespace_unavailable_reason() {
+  if [ "$EUID" -ne 0 ]; then
+    echo "this script does not run as root, which ip netns and nft need"
+  elif ! command -v ip >/dev/null; then
+    echo "ip is missing (Debian package iproute2; scripts/setup.sh installs it when run as root)"
+  elif ! command -v nft >/dev/null; then
+    echo "nft is missing (Debian package nftables; scripts/setup.sh installs it when run as root)"
+  fi
+}
+
+# Runs echo-server on TCP and QUIC in the namespace $netns, and a hybrid echo-client there that
+# makes 12 calls 400 ms apart. About 2 seconds after the client starts, an nft rule in the
+# namespace drops every UDP datagram to and from the server's port, while TCP still passes.
+block_udp_in_namespace() {
+  ip netns exec "$netns" ip link set lo up
+  server_prefix=(ip netns exec "$netns")
+  start_server --transport both --tls-cert "$workdir/demo.crt" --tls-key "$workdir/demo.key"
+  cat "$workdir/server.log"
+  printf '%s\n' \
+    "table inet tandem_demo {" \
+    "  chain input {" \
+    "    type filter hook input priority filter; policy accept;" \
+    "    udp dport $port drop" \
+    "    udp sport $port drop" \
+    "  }" \
+    "}" >"$workdir/block-udp.nft"
+  echo "--- 12 calls, 400 ms apart: over QUIC first; after 2 s nft drops UDP and the calls move to TCP"
+  (
+    sleep 2
+    ip netns exec "$netns" nft -f "$workdir/block-udp.nft"
+    echo "--- nft now drops UDP to and from port $port in namespace $netns"
+  ) &
+  extra_pids+=("$!")
+  # --line-buffered keeps the client's lines in order with the line the rule's subshell prints.
+  ip netns exec "$netns" "$bin/echo-client" --target "127.0.0.1:$port" --ca "$workdir/demo.crt" \
+    --server-name localhost --transport hybrid --quic-idle-timeout 1 --repeat 12 --interval-ms 400 \
+    --print-metrics get "hello" |
+    grep --line-buffered -v '_bucket{'  # leaves out the histogram buckets, but not their sums and counts
+  stop_server
+  server_prefix=()
+}
+
 # QUIC reaches the server through quic-relay, which drops every datagram after 2 seconds;
 # TCP at the relay's port number reaches a second server with the same certificate.
-relay="$(Benchmarks/quic/build_relay.sh)"
+block_udp_with_relay() {
+  relay="$(Benchmarks/quic/build_relay.sh)"
+  start_server --transport quic --tls-cert "$workdir/demo.crt" --tls-key "$workdir/demo.key"
+  "$relay" --target "127.0.0.1:$port" --black-hole-after-ms 2000 --exit-after 120 >"$workdir/relay.out" 2>"$workdir/relay.err" &
+  extra_pids+=("$!")
+  for _ in $(seq 1 100); do
+    grep -q '^LISTENING' "$workdir/relay.out" && break
+    sleep 0.1
+  done
+  relay_port="$(awk '/^LISTENING/ {print $2; exit}' "$workdir/relay.out")"
+  "$bin/echo-server" --host 127.0.0.1 --port "$relay_port" --transport tcp --tls-cert "$workdir/demo.crt" \
+    --tls-key "$workdir/demo.key" >"$workdir/tcp-server.log" 2>&1 &
+  extra_pids+=("$!")
+  for _ in $(seq 1 100); do
+    grep -q "listening on" "$workdir/tcp-server.log" && break
+    sleep 0.1
+  done
+  echo "--- 12 calls, 400 ms apart: over QUIC first, then UDP is blocked and the calls move to TCP"
+  "$bin/echo-client" --target "127.0.0.1:$relay_port" --ca "$workdir/demo.crt" --server-name localhost \
+    --transport hybrid --quic-idle-timeout 1 --repeat 12 --interval-ms 400 --print-metrics get "hello" |
+    grep -v '_bucket{'  # the histogram buckets are left out here; the sums and counts remain
+  cat "$workdir/relay.err"
+  stop_server
+}
+
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=localhost \
   -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$workdir/demo.key" -out "$workdir/demo.crt" 2>/dev/null
-start_server --transport quic --tls-cert "$workdir/demo.crt" --tls-key "$workdir/demo.key"
-"$relay" --target "127.0.0.1:$port" --black-hole-after-ms 2000 --exit-after 120 >"$workdir/relay.out" 2>"$workdir/relay.err" &
-extra_pids+=("$!")
-for _ in $(seq 1 100); do
-  grep -q '^LISTENING' "$workdir/relay.out" && break
-  sleep 0.1
-done
-relay_port="$(awk '/^LISTENING/ {print $2; exit}' "$workdir/relay.out")"
-"$bin/echo-server" --host 127.0.0.1 --port "$relay_port" --transport tcp --tls-cert "$workdir/demo.crt" \
-  --tls-key "$workdir/demo.key" >"$workdir/tcp-server.log" 2>&1 &
-extra_pids+=("$!")
-for _ in $(seq 1 100); do
-  grep -q "listening on" "$workdir/tcp-server.log" && break
-  sleep 0.1
-done
-echo "--- 12 calls, 400 ms apart: over QUIC first, then UDP is blocked and the calls move to TCP"
-"$bin/echo-client" --target "127.0.0.1:$relay_port" --ca "$workdir/demo.crt" --server-name localhost \
-  --transport hybrid --quic-idle-timeout 1 --repeat 12 --interval-ms 400 --print-metrics get "hello" |
-  grep -v '_bucket{'  # the histogram buckets are left out here; the sums and counts remain
-cat "$workdir/relay.err"
-stop_server
+reason="$(namespace_unavailable_reason)"
+if [ -z "$reason" ]; then
+  netns="tandem-demo-$$"
+  if ! netns_error="$(ip netns add "$netns" 2>&1)"; then
+    netns=""
+    reason="ip netns add failed: $netns_error"
+  fi
+fi
+if [ -z "$reason" ]; then
+  echo "--- variant: network namespace $netns, where nft blocks UDP"
+  block_udp_in_namespace
+  ip netns delete "$netns"
+  netns=""
+else
+  echo "--- variant: quic-relay on 127.0.0.1, because $reason"
+  block_udp_with_relay
+fi
 
 echo
 echo "==> echo-server in plaintext (h2c)"

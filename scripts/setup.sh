@@ -4,6 +4,9 @@
 # Usage: scripts/setup.sh
 # - Installs the missing Debian packages below (one `apt-get update` first, and only when
 #   something is missing).
+# - When run as root, also installs nftables and iproute2, which scripts/demo.sh and
+#   NetworkNamespaceTests use to block UDP or TCP inside a network namespace. That needs root,
+#   so other users do not get the two packages. The demo then uses a relay, and the tests skip.
 # - Creates the Python venv <repo>/.venv with pinned grpcio, grpcio-tools and protobuf for
 #   the interop peers in Tests/Interop, and aioquic for the HTTP/3 peers in Tests/Interop/h3
 #   (pip runs only when a pinned version is missing).
@@ -61,6 +64,10 @@ fi
 # python3-venv; Debian's own python3 needs the package for `python3 -m venv`.
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
   debian_packages+=(python3-venv)
+fi
+
+if [[ $EUID -eq 0 ]]; then
+  debian_packages+=(nftables iproute2)
 fi
 
 missing=()
