@@ -68,7 +68,12 @@ final class RaceRunner: Sendable {
   }
 
   private func start(_ transport: ConnectionRace.Transport) {
+    if transport == .quic { pool.quicAttemptStarted() }
     Task {
+      // The end is counted after the failure's actions, so a broken mark is in place first.
+      defer {
+        if transport == .quic { pool.quicAttemptEnded() }
+      }
       do {
         let connection = try await pool.connectOnce(transport, provingPath: true)
         connections.withLock { $0[transport] = connection }

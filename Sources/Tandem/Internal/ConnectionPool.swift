@@ -22,6 +22,10 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
   let security: Channel.Security
   let policy: TransportPolicy.Kind
   let configuration: Channel.Configuration
+  /// The TLS settings of TCP and QUIC connections, or `nil` for plaintext. Every connection of
+  /// the pool shares them, so the trusted certificates are loaded once, not per connection.
+  private let tcpTLS: TLSClientConfiguration?
+  private let quicTLS: QUICClientTLSConfiguration?
   private let state = Mutex(State())
 
   private struct State {
@@ -36,6 +40,11 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     var upgrading = false
     /// Whether a look at `Alt-Svc` again is scheduled for when QUIC's broken mark ends.
     var upgradeRetryScheduled = false
+    /// QUIC connection attempts in progress, such as the QUIC side of a race.
+    var quicAttempts = 0
+    /// An `Alt-Svc` value that arrived while a QUIC attempt was in progress, looked at again
+    /// when the last one ends, so that one network failure is not tried twice at once.
+    var deferredAlternativeService: (connection: any HTTPClientConnection, value: String)?
     /// The open connections and their transports, which the open-connections gauge counts.
     /// Holding them keeps each one able to report its close, because a connection's session
     /// refers to its `HTTPClientConnection` object only weakly.
@@ -84,6 +93,20 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     self.configuration = configuration
     self.authority = target.authority
     self.targetName = target.name
+    if case .tls(let trust, let serverName) = security.mode {
+      let ioTrust: TLSClientConfiguration.Trust
+      switch trust {
+      case .systemTrustStore: ioTrust = .systemStore
+      case .caFile(let path): ioTrust = .caFile(path)
+      case .noVerification: ioTrust = .noVerification
+      }
+      let name = serverName ?? target.host
+      tcpTLS = TLSClientConfiguration(trust: ioTrust, serverName: name, alpn: ["h2"])
+      quicTLS = QUICClientTLSConfiguration(trust: ioTrust, serverName: name)
+    } else {
+      tcpTLS = nil
+      quicTLS = nil
+    }
     self.scheme = security.isSecure ? "https" : "http"
   }
 
@@ -273,6 +296,12 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     guard case .alternatives(let alternatives)? = AlternativeService.parse(value),
       let http3 = alternatives.first(where: { $0.protocolID == "h3" && ($0.host.isEmpty || $0.host == target.host) })
     else { return }
+    let deferred = state.withLock { state -> Bool in
+      guard state.quicAttempts > 0 else { return false }
+      state.deferredAlternativeService = (connection, value)
+      return true
+    }
+    if deferred { return }
     if let until = TransportHealth.shared.quicBrokenUntil(targetName) {
       // Try again when the mark ends, as long as this TCP connection still carries the calls.
       let schedule = state.withLock { state -> Bool in
@@ -306,6 +335,8 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
   /// its running calls finish. When QUIC fails, it is marked broken for the target.
   private func upgrade(replacing tcp: any HTTPClientConnection, port: Int) async {
     let logger = configuration.logHandler
+    quicAttemptStarted()
+    defer { quicAttemptEnded() }
     do {
       let quic = try await connectOnce(.quic, port: port, provingPath: true)
       let replaced = state.withLock { state -> Bool in
@@ -448,19 +479,9 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
   func connectOnce(
     _ transport: ConnectionRace.Transport, port: Int? = nil, provingPath: Bool = false
   ) async throws -> any HTTPClientConnection {
-    var tls: TLSClientConfiguration?
-    if case .tls(let trust, let serverName) = security.mode {
-      let ioTrust: TLSClientConfiguration.Trust
-      switch trust {
-      case .systemTrustStore: ioTrust = .systemStore
-      case .caFile(let path): ioTrust = .caFile(path)
-      case .noVerification: ioTrust = .noVerification
-      }
-      tls = TLSClientConfiguration(trust: ioTrust, serverName: serverName ?? target.host, alpn: ["h2"])
-    }
     let started = ContinuousClock.now
     do {
-      let (connection, roundTripTime) = try await openAny(transport, tls: tls, port: port, provingPath: provingPath)
+      let (connection, roundTripTime) = try await openAny(transport, tls: tcpTLS, port: port, provingPath: provingPath)
       // Every counted connection adds 1 to the open gauge and takes it away once uncounted.
       let key = ObjectIdentifier(connection)
       state.withLock { $0.counted[key] = (connection, transport) }
@@ -481,6 +502,26 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     }
   }
 
+  /// Counts a QUIC attempt that starts; ``quicAttemptEnded()`` ends it once its outcome (a
+  /// broken mark, or none) is recorded.
+  func quicAttemptStarted() {
+    state.withLock { $0.quicAttempts += 1 }
+  }
+
+  /// Counts the end of a QUIC attempt, and looks at a deferred `Alt-Svc` value after the last
+  /// one.
+  func quicAttemptEnded() {
+    let deferred = state.withLock { state -> (connection: any HTTPClientConnection, value: String)? in
+      state.quicAttempts -= 1
+      guard state.quicAttempts == 0 else { return nil }
+      defer { state.deferredAlternativeService = nil }
+      return state.deferredAlternativeService
+    }
+    if let deferred {
+      connection(deferred.connection, didReceiveAlternativeService: deferred.value)
+    }
+  }
+
   /// Opens one connection over `transport` to `host` (a numeric address) and `port`, and returns
   /// it with the round-trip time its handshake showed, if any.
   func open(
@@ -490,14 +531,14 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     let started = ContinuousClock.now
     switch transport {
     case .quic:
-      guard let tls else {
+      guard let quicTLS else {
         throw ChannelError(.transportUnavailable, "QUIC always uses TLS; the channel is plaintext")
       }
       let connection = try await HTTP3ClientConnection.connect(
         host: host,
         port: port,
         loop: group.next(),
-        tls: QUICClientTLSConfiguration(trust: tls.trust, serverName: tls.serverName),
+        tls: quicTLS,
         configuration: configuration.http3,
         sessionCache: configuration.quicSessionCache,
         delegate: self,
