@@ -61,6 +61,12 @@ final class QUICServerEndpoint: UDPSocketHandler, @unchecked Sendable {
   // MARK: UDPSocketHandler
 
   func socket(_ socket: UDPSocket, didReceive datagrams: [UDPDatagram]) {
+    // The socket reads from the moment it is bound, and the loop can deliver a datagram before
+    // the task that stores the socket here runs. Without this, the first connections would
+    // have no socket to send from, and their handshakes would stall until the client gave up.
+    if self.socket == nil && !socketClosed {
+      self.socket = socket
+    }
     var touched: [QUICConnection] = []
     for datagram in datagrams {
       if let connection = handle(datagram, on: socket), !touched.contains(where: { $0 === connection }) {
