@@ -1,6 +1,7 @@
 import TandemHTTP
 
-/// Receives the start and the end of each call, for metrics.
+/// Receives the start and the end of each call, and on a server of each connection, for
+/// metrics.
 ///
 /// A client's ``ClientCallExecutor`` and a server's ``ServerCallAcceptor`` call it from the
 /// threads that run the calls, so implementations must be thread-safe and quick. A server
@@ -19,4 +20,17 @@ public protocol CallObserver: Sendable {
   func callFinished(
     _ method: MethodDescriptor, over version: HTTPVersion?, status: StatusCode, duration: Duration, sentBytes: Int,
     receivedBytes: Int)
+
+  /// Reports, on a server, that a connection of `version` can carry calls: after its TLS or
+  /// QUIC handshake. The default does nothing.
+  func connectionOpened(over version: HTTPVersion)
+
+  /// Reports, on a server, that a connection reported by ``connectionOpened(over:)`` closed.
+  /// The default does nothing.
+  func connectionClosed(over version: HTTPVersion)
+}
+
+extension CallObserver {
+  public func connectionOpened(over version: HTTPVersion) {}
+  public func connectionClosed(over version: HTTPVersion) {}
 }

@@ -31,8 +31,8 @@ public final class ServerCallAcceptor: HTTPServerStreamAcceptor {
   ///   - configuration: size and buffer limits; see ``ServerCallConfiguration``.
   ///   - logger: receives one line for every handler error that the client does not see
   ///     in full (any error other than ``RPCError``) and for invalid response metadata.
-  ///   - observer: receives the start and end of every call routed to a handler, for
-  ///     metrics. Default `nil`: none.
+  ///   - observer: receives the start and end of every call routed to a handler and of every
+  ///     connection, for metrics. Default `nil`: none.
   // NOTE: `logger` is a stand-in until the project has its logging protocol.
   public init(
     router: ServiceRouter,
@@ -83,6 +83,14 @@ public final class ServerCallAcceptor: HTTPServerStreamAcceptor {
     observer?.callStarted(handler.method, over: connection.version)
     call.start(requestEnded: endStream)
     return call
+  }
+
+  public func connectionOpened(_ connection: HTTPConnectionInfo) {
+    observer?.connectionOpened(over: connection.version)
+  }
+
+  public func connectionClosed(_ connection: HTTPConnectionInfo) {
+    observer?.connectionClosed(over: connection.version)
   }
 
   private func unimplementedResponse(path: String) -> [HTTPField] {

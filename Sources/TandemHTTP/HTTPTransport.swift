@@ -31,6 +31,20 @@ public protocol HTTPServerStreamAcceptor: Sendable {
     endStream: Bool,
     connection: HTTPConnectionInfo
   ) -> any HTTPStreamDelegate
+
+  /// Called on the connection's event loop when a connection can carry streams: after the TLS
+  /// handshake and ALPN for HTTP/2, after the QUIC handshake for HTTP/3. The default does
+  /// nothing.
+  func connectionOpened(_ connection: HTTPConnectionInfo)
+
+  /// Called once on the connection's event loop when a connection that was reported by
+  /// ``connectionOpened(_:)`` has closed. The default does nothing.
+  func connectionClosed(_ connection: HTTPConnectionInfo)
+}
+
+extension HTTPServerStreamAcceptor {
+  public func connectionOpened(_ connection: HTTPConnectionInfo) {}
+  public func connectionClosed(_ connection: HTTPConnectionInfo) {}
 }
 
 /// A listening HTTP/2 or HTTP/3 server.

@@ -61,8 +61,20 @@ final class ServerMetricsTests: XCTestCase {
     XCTAssertEqual(metrics.counterValue(TandemMetric.serverReceivedBytes.name, labels: tcpTransport), 10)
     XCTAssertGreaterThan(metrics.counterValue(TandemMetric.serverSentBytes.name, labels: quicTransport) ?? 0, 5)
 
+    let tcpOnly = [(TandemMetric.Label.transport, "tcp")]
+    let quicOnly = [(TandemMetric.Label.transport, "quic")]
+    XCTAssertEqual(metrics.counterValue(TandemMetric.serverConnectionsOpened.name, labels: tcpOnly), 1)
+    XCTAssertEqual(metrics.counterValue(TandemMetric.serverConnectionsOpened.name, labels: quicOnly), 1)
+    XCTAssertEqual(metrics.gaugeValue(TandemMetric.serverConnectionsOpen.name, labels: tcpOnly), 1)
+    XCTAssertEqual(metrics.gaugeValue(TandemMetric.serverConnectionsOpen.name, labels: quicOnly), 1)
+
     tcp.close()
     quic.close()
+    let closed = await eventually {
+      metrics.gaugeValue(TandemMetric.serverConnectionsOpen.name, labels: tcpOnly) == 0
+        && metrics.gaugeValue(TandemMetric.serverConnectionsOpen.name, labels: quicOnly) == 0
+    }
+    XCTAssertTrue(closed, "both connections close after the channels do:\n\(metrics.render())")
     await server.stop()
   }
 

@@ -2,13 +2,28 @@ import TandemCore
 import TandemHTTP
 
 /// Reports each server call's start, status, duration and bytes to a ``MetricsRecorder``,
-/// labeled with the transport it came in on and the method's path.
+/// labeled with the transport it came in on and the method's path, and the server's
+/// connections opened and open by transport.
 struct ServerCallMetrics: CallObserver {
   let metrics: any MetricsRecorder
 
   private func labels(_ method: MethodDescriptor, _ version: HTTPVersion?) -> [(String, String)] {
-    let transport = version == .http3 ? TandemMetric.Transport.quic : TandemMetric.Transport.tcp
-    return [(TandemMetric.Label.transport, transport), (TandemMetric.Label.method, method.path)]
+    [(TandemMetric.Label.transport, Self.transport(version)), (TandemMetric.Label.method, method.path)]
+  }
+
+  func connectionOpened(over version: HTTPVersion) {
+    let labels = [(TandemMetric.Label.transport, Self.transport(version))]
+    metrics.increment(counter: TandemMetric.serverConnectionsOpened.name, by: 1, labels: labels)
+    metrics.increment(gauge: TandemMetric.serverConnectionsOpen.name, by: 1, labels: labels)
+  }
+
+  func connectionClosed(over version: HTTPVersion) {
+    metrics.increment(
+      gauge: TandemMetric.serverConnectionsOpen.name, by: -1, labels: [(TandemMetric.Label.transport, Self.transport(version))])
+  }
+
+  private static func transport(_ version: HTTPVersion?) -> String {
+    version == .http3 ? TandemMetric.Transport.quic : TandemMetric.Transport.tcp
   }
 
   func callStarted(_ method: MethodDescriptor, over version: HTTPVersion) {

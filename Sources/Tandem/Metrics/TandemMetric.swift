@@ -8,8 +8,8 @@
 /// - ``Label/target``: the channel's target as the caller wrote it, such as
 ///   `"example.com:443"` or `"ipv4:10.0.0.1:443,10.0.0.2:443"`.
 ///
-/// A server's series (names starting with `tandem_server_`) carry ``Label/transport`` and
-/// ``Label/method``, the path of the called method.
+/// A server's series (names starting with `tandem_server_`) carry ``Label/transport``, and
+/// those of calls also ``Label/method``, the path of the called method.
 ///
 /// ```swift
 /// recorder.increment(
@@ -48,6 +48,13 @@ public enum TandemMetric: String, CaseIterable, Sendable {
   /// gRPC message bytes that calls received, 5-byte message prefixes included (HTTP framing
   /// and encryption not counted).
   case receivedBytes = "tandem_received_bytes_total"
+
+  /// Connections a server accepted, counted once their TLS or QUIC handshake finished, by
+  /// transport.
+  case serverConnectionsOpened = "tandem_server_connections_opened_total"
+
+  /// Connections open on a server now, by transport.
+  case serverConnectionsOpen = "tandem_server_connections_open"
 
   /// Calls a server routed to a handler, by the transport they came in on and the method.
   case serverCallsStarted = "tandem_server_calls_started_total"
@@ -146,13 +153,14 @@ public enum TandemMetric: String, CaseIterable, Sendable {
   /// The Prometheus metric type.
   public var kind: Kind {
     switch self {
-    case .connectionsOpen, .roundTripTime, .adaptiveLatency, .adaptiveGoodput, .adaptiveHandshakeSuccess:
+    case .connectionsOpen, .roundTripTime, .adaptiveLatency, .adaptiveGoodput, .adaptiveHandshakeSuccess,
+      .serverConnectionsOpen:
       return .gauge
     case .handshakeDuration, .callDuration, .serverCallDuration:
       return .histogram
     case .connectionsOpened, .connectionsFailed, .callsStarted, .callsFinished, .sentBytes, .receivedBytes,
       .racesWon, .fallbacks, .brokenMarks, .adaptiveDecisions, .droppedSeries, .invalidSamples,
-      .serverCallsStarted, .serverCallsFinished, .serverSentBytes, .serverReceivedBytes:
+      .serverCallsStarted, .serverCallsFinished, .serverSentBytes, .serverReceivedBytes, .serverConnectionsOpened:
       return .counter
     }
   }
@@ -166,6 +174,8 @@ public enum TandemMetric: String, CaseIterable, Sendable {
       return [Label.transport, Label.method, Label.status]
     case .serverCallsStarted, .serverCallDuration, .serverSentBytes, .serverReceivedBytes:
       return [Label.transport, Label.method]
+    case .serverConnectionsOpened, .serverConnectionsOpen:
+      return [Label.transport]
     case .adaptiveDecisions:
       return [Label.target, Label.chosen, Label.reason]
     case .adaptiveLatency:
@@ -194,6 +204,8 @@ public enum TandemMetric: String, CaseIterable, Sendable {
     case .callDuration: return "Call duration from start to status, in seconds."
     case .sentBytes: return "gRPC message bytes sent by calls, prefixes included."
     case .receivedBytes: return "gRPC message bytes received by calls, prefixes included."
+    case .serverConnectionsOpened: return "Connections a server accepted, counted after the handshake finished."
+    case .serverConnectionsOpen: return "Connections open on a server now."
     case .serverCallsStarted: return "Server calls started, by transport and method."
     case .serverCallsFinished: return "Server calls finished, by transport, method and gRPC status."
     case .serverCallDuration: return "Server call duration from request headers to status, in seconds."

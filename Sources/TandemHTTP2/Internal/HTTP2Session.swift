@@ -56,6 +56,8 @@ final class HTTP2Session: ByteStreamHandler, @unchecked Sendable {
 
   // Server side.
   var acceptor: (any HTTPServerStreamAcceptor)?
+  /// Whether the acceptor received this server connection's opening, so it also receives the close.
+  private var reportedOpen = false
   var connectionInfo = HTTPConnectionInfo(version: .http2, remotePeer: "", localPeer: "", isSecure: false, connectionID: 0)
   var logger = HTTPTransportLogger.disabled
 
@@ -128,6 +130,10 @@ final class HTTP2Session: ByteStreamHandler, @unchecked Sendable {
       return
     }
     logger.log(.debug, "HTTP/2 connection started", logMetadata + [("tls", channel.isSecure ? "on" : "off")])
+    if let acceptor {
+      reportedOpen = true
+      acceptor.connectionOpened(connectionInfo)
+    }
     startPrefaceTimer()
     startKeepalive()
     armIdleTimer()
@@ -328,6 +334,10 @@ final class HTTP2Session: ByteStreamHandler, @unchecked Sendable {
       delegate.connectionDidClose(connection, detail: detail)
     }
     clientDelegate = nil
+    if reportedOpen, let acceptor {
+      reportedOpen = false
+      acceptor.connectionClosed(connectionInfo)
+    }
     acceptor = nil
     if let onClose {
       self.onClose = nil

@@ -220,6 +220,10 @@ extension QUICConnection {
       }
       scheduleWrite()
     case .server:
+      if let acceptor, !reportedOpen {
+        reportedOpen = true
+        acceptor.connectionOpened(connectionInfo)
+      }
       guard let tlsSession, let conn else { return 0 }
       _ = gnutls_session_ticket_send(tlsSession, 1, 0)
       if let endpoint {

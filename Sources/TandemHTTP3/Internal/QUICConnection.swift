@@ -111,6 +111,9 @@ final class QUICConnection: @unchecked Sendable {
   /// the connect timeout.
   var handshakeTimer: TimerHandle?
   var closeDetail: String?
+  /// Server only: whether the acceptor received this connection's opening, so it also
+  /// receives the close.
+  var reportedOpen = false
   /// The latest failed send, kept for tests and debuggers.
   var lastSendFailure: String?
 
@@ -451,6 +454,10 @@ final class QUICConnection: @unchecked Sendable {
       delegate.connectionDidClose(connection, detail: detail)
     }
     clientDelegate = nil
+    if reportedOpen, let acceptor {
+      reportedOpen = false
+      acceptor.connectionClosed(connectionInfo)
+    }
     acceptor = nil
     if let onClose {
       self.onClose = nil
