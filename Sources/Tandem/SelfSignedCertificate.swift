@@ -1,4 +1,5 @@
 import COpenSSL
+import TandemIO
 
 #if canImport(Glibc)
 import Glibc
@@ -23,6 +24,7 @@ public struct SelfSignedCertificate: Sendable, Hashable {
     subjectAlternativeNames: [String] = ["DNS:localhost", "IP:127.0.0.1", "IP:::1"],
     validDays: Int = 30
   ) throws(CertificateGenerationError) -> SelfSignedCertificate {
+    OpenSSLLibrary.initialize()
     guard let keyContext = EVP_PKEY_CTX_new_from_name(nil, "EC", nil) else {
       throw .failed("EVP_PKEY_CTX_new_from_name(EC)")
     }

@@ -81,19 +81,24 @@ public final class HTTP3ClientConnection: HTTPClientConnection, Sendable {
     let client = HTTP3ClientConnection(connection: quic, delegate: delegate)
     let cacheKey = QUICSessionCache.key(serverName: serverName, port: port, address: remote.description)
 
-    let once = Mutex(false)
-    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-      let finish: @Sendable (Error?) -> Void = { error in
-        let first = once.withLock { done -> Bool in
-          if done { return false }
-          done = true
-          return true
-        }
-        guard first else { return }
+    // The continuation, until the handshake's outcome or a cancellation resumes it, once.
+    let pending = Mutex<(continuation: CheckedContinuation<Void, Error>?, done: Bool)>((nil, false))
+    // Resumes the caller unless that happened already, and returns whether this call did.
+    let finish: @Sendable (Error?) -> Bool = { error in
+      let (first, continuation) = pending.withLock { state -> (Bool, CheckedContinuation<Void, Error>?) in
+        guard !state.done else { return (false, nil) }
+        state.done = true
+        defer { state.continuation = nil }
+        return (true, state.continuation)
+      }
+      if let continuation {
         if let error { continuation.resume(throwing: error) } else { continuation.resume() }
       }
+      return first
+    }
+    let startClient: @Sendable () -> Void = {
       loop.execute {
-        quic.onHandshake = { error in finish(error) }
+        quic.onHandshake = { error in _ = finish(error) }
         do {
           try socket.connect(to: remote)
           try quic.startClient(
@@ -102,7 +107,7 @@ public final class HTTP3ClientConnection: HTTPClientConnection, Sendable {
         } catch {
           quic.onHandshake = nil
           quic.tearDown(detail: "\(error)")
-          finish(error)
+          _ = finish(error)
           return
         }
         // The timer keeps a strong reference to `quic`, so the end of the handshake and
@@ -115,8 +120,31 @@ public final class HTTP3ClientConnection: HTTPClientConnection, Sendable {
         quic.writePackets()
         if quic.attemptedEarlyData && !waitsForHandshake {
           // Early data is possible: requests may be sent before the handshake completes.
-          finish(nil)
+          _ = finish(nil)
         }
+      }
+    }
+    try await withTaskCancellationHandler {
+      try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+        let cancelledEarly = pending.withLock { state -> Bool in
+          if state.done { return true }
+          state.continuation = continuation
+          return false
+        }
+        if cancelledEarly {
+          continuation.resume(throwing: CancellationError())
+          loop.execute { quic.tearDown(detail: "the connection attempt was cancelled") }
+        } else {
+          startClient()
+        }
+      }
+    } onCancel: {
+      // A cancelled attempt stops at once and frees its socket, instead of running until the
+      // handshake timeout. A connection that has already been returned is left alone.
+      guard finish(CancellationError()) else { return }
+      loop.execute {
+        quic.onHandshake = nil
+        quic.tearDown(detail: "the connection attempt was cancelled")
       }
     }
     return client

@@ -36,6 +36,27 @@ final class QUICTransportTests: XCTestCase {
     return collector
   }
 
+  func testCancelledConnectStopsAtOnce() async throws {
+    // A UDP socket that never replies: the handshake would run for the whole 60 s timeout.
+    let silent = try UDPSocket.bind(host: "127.0.0.1", port: 0, on: group.next(), handler: SilentUDPHandler())
+    defer { silent.close() }
+    let port = silent.localAddress.port
+    let group = self.group
+    let attempt = Task {
+      try await HTTP3ClientConnection.connect(
+        host: "127.0.0.1", port: port, loop: group.next(), tls: TestCertificate.clientTLS(), sessionCache: nil,
+        timeout: .seconds(60))
+    }
+    try await Task.sleep(for: .milliseconds(100))
+    attempt.cancel()
+    do {
+      _ = try await attempt.value
+      XCTFail("the cancelled attempt connected")
+    } catch {
+      XCTAssertTrue(error is CancellationError, "the attempt ends with CancellationError, not its timeout: \(error)")
+    }
+  }
+
   func testCallsBeyondStreamLimitWait() async throws {
     var serverConfiguration = HTTP3Configuration()
     serverConfiguration.maxConcurrentStreams = 2
@@ -420,4 +441,11 @@ final class QUICTransportTests: XCTestCase {
     let received = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
     return received > 0 ? Array(buffer[..<received]) : nil
   }
+}
+
+/// Receives datagrams and never replies.
+private final class SilentUDPHandler: UDPSocketHandler {
+  func socket(_ socket: UDPSocket, didReceive datagrams: [UDPDatagram]) {}
+  func socket(_ socket: UDPSocket, didFailToSend error: IOError) {}
+  func socketDidClose(_ socket: UDPSocket, error: IOError?) {}
 }

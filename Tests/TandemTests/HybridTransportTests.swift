@@ -375,6 +375,65 @@ final class HybridTransportTests: XCTestCase {
       "a failure after the mark ended is a repeat")
   }
 
+  func testStaleFailureAfterSuccessIsNotMarked() {
+    let health = TransportHealth()
+    let start = ContinuousClock.now
+    health.recordQUICSuccess("a:1", now: start + .seconds(5))
+    XCTAssertNil(
+      health.markQUICBroken(
+        "a:1", base: .seconds(300), maximum: .seconds(1000), attemptStarted: start, now: start + .seconds(10)),
+      "an attempt that started before the last success tells nothing new about the path")
+    XCTAssertFalse(health.isQUICBroken("a:1", now: start + .seconds(10)))
+    XCTAssertEqual(
+      health.markQUICBroken(
+        "a:1", base: .seconds(300), maximum: .seconds(1000), attemptStarted: start + .seconds(6), now: start + .seconds(10)),
+      .seconds(300), "an attempt that started after the success marks")
+  }
+
+  func testRoundTripTimeIsSmallerOfTransports() {
+    let health = TransportHealth()
+    health.recordRoundTripTime("a:1", .milliseconds(3), over: .tcp)
+    health.recordRoundTripTime("a:1", .milliseconds(500), over: .quic)
+    XCTAssertEqual(health.roundTripTime("a:1"), .milliseconds(3), "a slow QUIC path does not lengthen the race delay")
+    XCTAssertEqual(ConnectionPool.raceDelay(roundTripTime: health.roundTripTime("a:1")), .milliseconds(100))
+  }
+
+  func testCloseStopsLosingQUICAttempt() async throws {
+    // QUIC gets no reply (a silent UDP socket on the port), so TCP wins the race while the
+    // QUIC handshake is still running. Closing the channel stops that handshake after the 1 s
+    // grace period: it neither fails at its 3 s timeout nor marks QUIC broken afterwards.
+    let silent = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    defer { close(silent) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(silent, $0, length) == 0 && getsockname(silent, $0, &length) == 0 }
+    }
+    XCTAssertTrue(bound)
+    let port = Int(UInt16(bigEndian: address.sin_port))
+    let server = try await TestServer.start(tls: true, transports: [.tcp], port: port)
+    let target = "127.0.0.1:\(port)"
+    let metrics = PrometheusMetrics()
+    var configuration = Channel.Configuration.defaults
+    configuration.metrics = metrics
+    configuration.http3.handshakeTimeout = .seconds(3)
+    configuration.connectTimeout = .seconds(3)
+    let channel = try hybridChannel(port: port, certificate: server.certificate!, preferred: .quic, configuration: configuration)
+    let used = try await transport(of: channel)
+    XCTAssertEqual(used, "HTTP/2")
+    channel.close()
+
+    // Past the 3 s handshake timeout, which a running attempt would have reached.
+    try await Task.sleep(for: .milliseconds(3_500))
+    let quic = [(TandemMetric.Label.transport, "quic"), (TandemMetric.Label.target, target)]
+    XCTAssertNil(metrics.counterValue(TandemMetric.connectionsFailed.name, labels: quic), metrics.render())
+    XCTAssertNil(metrics.counterValue(TandemMetric.brokenMarks.name, labels: quic), metrics.render())
+    XCTAssertFalse(TransportHealth.shared.isQUICBroken(target), "a stopped attempt marks nothing")
+    await server.stop()
+  }
+
   func testHealthKeepsBoundedTargets() {
     let health = TransportHealth()
     let start = ContinuousClock.now

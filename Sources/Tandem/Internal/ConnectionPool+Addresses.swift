@@ -75,6 +75,8 @@ final class AddressRaceRunner: Sendable {
   private let outcomes = Mutex<[Int: Outcome]>([:])
   private let errors = Mutex<[Int: any Error]>([:])
   private let continuation = Mutex<CheckedContinuation<Outcome, any Error>?>(nil)
+  /// The attempts started so far, which a cancellation stops.
+  private let attempts = Mutex<[Task<Void, Never>]>([])
 
   init(
     pool: ConnectionPool, transport: ConnectionRace.Transport, tls: TLSClientConfiguration?, addresses: [SocketAddress],
@@ -94,14 +96,17 @@ final class AddressRaceRunner: Sendable {
     perform(machine.withLock { $0.begin() })
   }
 
-  /// Ends the race when the connection attempt is cancelled.
+  /// Ends the race when the connection attempt is cancelled, and stops every attempt.
   func cancel() {
     perform(machine.withLock { $0.cancel() })
+    for attempt in attempts.withLock({ $0 }) {
+      attempt.cancel()
+    }
   }
 
   private func start(_ index: Int) {
     let address = addresses[index]
-    Task {
+    let attempt = Task {
       do {
         let outcome = try await pool.open(
           transport, tls: tls, host: address.ipAddress, port: address.port, provingPath: provingPath)
@@ -115,11 +120,26 @@ final class AddressRaceRunner: Sendable {
         perform(machine.withLock { $0.failed(index) })
       }
     }
+    attempts.withLock { $0.append(attempt) }
     // The next address starts after the attempt delay unless this one settles the race first.
     Task {
       try? await Task.sleep(for: ConnectionPool.addressAttemptDelay)
       perform(machine.withLock { $0.delayElapsed() })
     }
+  }
+
+  /// Returns the error for a race in which every address failed: the first four addresses
+  /// with their errors.
+  private func failure() -> RPCError {
+    let failed = errors.withLock { $0.sorted { $0.key < $1.key } }
+    var parts = failed.prefix(4).map { "\(addresses[$0.key]): \(($0.value as? RPCError)?.message ?? "\($0.value)")" }
+    if failed.count > 4 {
+      parts.append("and \(failed.count - 4) more")
+    }
+    return RPCError(
+      code: .unavailable,
+      message: "connecting to each of the \(addresses.count) addresses of \(pool.targetName) failed: "
+        + parts.joined(separator: "; "))
   }
 
   private func resume(_ result: Result<Outcome, any Error>) {
@@ -141,8 +161,7 @@ final class AddressRaceRunner: Sendable {
       case .close(let index):
         outcomes.withLock { $0.removeValue(forKey: index) }?.0.close()
       case .fail:
-        let first = errors.withLock { $0.min(by: { $0.key < $1.key })?.value }
-        resume(.failure(first ?? RPCError(code: .unavailable, message: "no address of \(pool.targetName) connected")))
+        resume(.failure(failure()))
       case .cancel:
         resume(.failure(CancellationError()))
       }

@@ -4,7 +4,8 @@ import TandemHTTP
 
 extension ConnectionPool {
   /// Returns the delay before the second transport of a race starts: 1.5 times the round-trip
-  /// time last measured to the target, clamped to 100 ms...2 s, or 300 ms when none is known.
+  /// time to the target (the smaller of the last ones measured over TCP and QUIC), clamped to
+  /// 100 ms...2 s, or 300 ms when none is known.
   static func raceDelay(roundTripTime: Duration?) -> Duration {
     guard let roundTripTime else { return .milliseconds(300) }
     return min(max(roundTripTime * 1.5, .milliseconds(100)), .seconds(2))
@@ -39,6 +40,8 @@ final class RaceRunner: Sendable {
   private let attemptNumber: UInt64
   private let machine: Mutex<ConnectionRace>
   private let connections = Mutex<[ConnectionRace.Transport: any HTTPClientConnection]>([:])
+  /// When the QUIC attempt of the race started, to tell a stale failure from a new one.
+  private let quicStarted = Mutex<ContinuousClock.Instant?>(nil)
   private let continuation = Mutex<CheckedContinuation<any HTTPClientConnection, any Error>?>(nil)
 
   init(pool: ConnectionPool, preferred: ConnectionRace.Transport, attemptNumber: UInt64) {
@@ -68,8 +71,12 @@ final class RaceRunner: Sendable {
   }
 
   private func start(_ transport: ConnectionRace.Transport) {
-    if transport == .quic { pool.quicAttemptStarted() }
-    Task {
+    if transport == .quic {
+      pool.quicAttemptStarted()
+      quicStarted.withLock { $0 = .now }
+    }
+    // The pool stops the attempt soon after it closes, also after the race has a winner.
+    pool.runInBackground { [self] in
       // The end is counted after the failure's actions, so a broken mark is in place first.
       defer {
         if transport == .quic { pool.quicAttemptEnded() }
@@ -78,6 +85,11 @@ final class RaceRunner: Sendable {
         let connection = try await pool.connectOnce(transport, provingPath: true)
         connections.withLock { $0[transport] = connection }
         perform(machine.withLock { $0.connected(transport) })
+      } catch is CancellationError {
+        // The channel closed: this is no failure of the transport, so nothing is marked.
+        pool.configuration.logHandler.log(
+          level: .debug, message: "connecting over one transport of the race stopped because the channel closed",
+          metadata: [("target", pool.targetName), ("transport", "\(transport)")])
       } catch {
         pool.configuration.logHandler.log(
           level: .info, message: "connecting over one transport of the race failed",
@@ -128,7 +140,8 @@ final class RaceRunner: Sendable {
       case .cancel:
         resume(.failure(CancellationError()))
       case .markQUICBroken(let reason):
-        pool.markQUICBroken(because: "QUIC failed while TCP works", reason: reason)
+        pool.markQUICBroken(
+          because: "QUIC failed while TCP works", reason: reason, attemptStarted: quicStarted.withLock { $0 })
       case .clearQUICMark:
         TransportHealth.shared.recordQUICSuccess(targetName)
       }

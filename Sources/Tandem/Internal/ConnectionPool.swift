@@ -52,6 +52,10 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     /// The calls waiting for the current attempt, which `close()` fails at once.
     var waiters: [UInt64: Waiter] = [:]
     var nextWaiterID: UInt64 = 0
+    /// Connection attempts running in the background, such as the losing side of a race or
+    /// an Alt-Svc upgrade, which `close()` cancels after a grace period.
+    var backgroundTasks: [UInt64: Task<Void, Never>] = [:]
+    var nextBackgroundTaskID: UInt64 = 0
   }
 
   /// A call waiting for a connection attempt, resumed once by whichever outcome comes first.
@@ -195,15 +199,17 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
   }
 
   /// Marks QUIC broken for the target for the configured duration, counts the mark and logs
-  /// `cause` with the failure's `reason`. While a mark lasts, a further failure only logs.
-  func markQUICBroken(because cause: String, reason: String) {
+  /// `cause` with the failure's `reason`. A failure while a mark lasts, or of an attempt that
+  /// started (at `attemptStarted`) before the last QUIC success, only logs.
+  func markQUICBroken(because cause: String, reason: String, attemptStarted: ContinuousClock.Instant? = nil) {
     let hybrid = configuration.hybrid
     guard
       let duration = TransportHealth.shared.markQUICBroken(
-        targetName, base: hybrid.quicBrokenDuration, maximum: hybrid.maxQUICBrokenDuration)
+        targetName, base: hybrid.quicBrokenDuration, maximum: hybrid.maxQUICBrokenDuration,
+        attemptStarted: attemptStarted)
     else {
       configuration.logHandler.log(
-        level: .debug, message: "\(cause) while QUIC is already marked broken for this target",
+        level: .debug, message: "\(cause), but QUIC is already marked broken or has worked since the attempt started",
         metadata: [("target", targetName), ("reason", reason)])
       return
     }
@@ -239,14 +245,26 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
   }
 
   func close() {
-    let (connection, waiters) = state.withLock { state in
+    let (connection, waiters, tasks) = state.withLock { state in
       state.closed = true
       state.attempt?.cancel()
       defer {
         state.connection = nil
         state.waiters = [:]
+        state.backgroundTasks = [:]
       }
-      return (state.connection, state.waiters.values)
+      return (state.connection, state.waiters.values, state.backgroundTasks.values)
+    }
+    // Attempts still running in the background get a short grace period, so that the
+    // measurement of a losing transport can still complete, and then stop and free their
+    // sockets instead of running until their handshake timeout.
+    if !tasks.isEmpty {
+      Task {
+        try? await Task.sleep(for: Self.backgroundGracePeriod)
+        for task in tasks {
+          task.cancel()
+        }
+      }
     }
     // Calls waiting for a connection fail now, not when the attempt ends.
     for waiter in waiters {
@@ -328,13 +346,14 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     configuration.logHandler.log(
       level: .info, message: "the server offers HTTP/3 (Alt-Svc); opening a QUIC connection",
       metadata: [("target", targetName), ("port", String(http3.port))])
-    Task { await self.upgrade(replacing: connection, port: http3.port) }
+    runInBackground { await self.upgrade(replacing: connection, port: http3.port) }
   }
 
   /// Opens a QUIC connection to `port` and moves new calls to it from `tcp`, which closes once
   /// its running calls finish. When QUIC fails, it is marked broken for the target.
   private func upgrade(replacing tcp: any HTTPClientConnection, port: Int) async {
     let logger = configuration.logHandler
+    let started = ContinuousClock.now
     quicAttemptStarted()
     defer { quicAttemptEnded() }
     do {
@@ -354,9 +373,12 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
         level: .info, message: "new calls use QUIC, and the TCP connection closes after its calls",
         metadata: [("target", targetName)])
       tcp.close()
+    } catch is CancellationError {
+      // The channel closed during the upgrade: no failure of QUIC.
+      state.withLock { $0.upgrading = false }
     } catch {
       state.withLock { $0.upgrading = false }
-      markQUICBroken(because: "QUIC failed while TCP works", reason: "\(error)")
+      markQUICBroken(because: "QUIC failed while TCP works", reason: "\(error)", attemptStarted: started)
     }
   }
 
@@ -495,10 +517,32 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
         recordOpenChange(transport, by: -1)
       }
       return connection
+    } catch is CancellationError {
+      // Stopped because the channel closed: the transport did not fail.
+      throw CancellationError()
     } catch {
       recordFailed(transport)
       TransportHealth.shared.recordHandshake(targetName, over: transport, succeeded: false, duration: nil)
       throw error
+    }
+  }
+
+  /// The time that connection attempts still running in the background get after `close()`
+  /// before they are stopped: 1 s, enough for a handshake on all but the slowest paths.
+  static let backgroundGracePeriod = Duration.seconds(1)
+
+  /// Runs `work` in a task that `close()` cancels after ``backgroundGracePeriod``. On a closed
+  /// pool, `work` does not run.
+  func runInBackground(_ work: @escaping @Sendable () async -> Void) {
+    state.withLock { state in
+      guard !state.closed else { return }
+      state.nextBackgroundTaskID &+= 1
+      let id = state.nextBackgroundTaskID
+      // Created under the lock, so the task's removal below always comes after its insertion.
+      state.backgroundTasks[id] = Task {
+        await work()
+        _ = self.state.withLock { $0.backgroundTasks.removeValue(forKey: id) }
+      }
     }
   }
 

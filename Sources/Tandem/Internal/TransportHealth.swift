@@ -16,6 +16,8 @@ final class TransportHealth: Sendable {
   private struct Entry {
     var brokenUntil: ContinuousClock.Instant?
     var brokenCount = 0
+    /// When a QUIC handshake to the target last succeeded.
+    var lastQUICSuccess: ContinuousClock.Instant?
     /// The last round-trip time measured over each transport, with when it was measured.
     var roundTripTimes: [ConnectionRace.Transport: (Duration, ContinuousClock.Instant)] = [:]
     var statistics: [ConnectionRace.Transport: TransportStatistics] = [:]
@@ -43,12 +45,15 @@ final class TransportHealth: Sendable {
   /// Marks QUIC broken for `target` and returns how long the mark lasts: `base` for the first
   /// mark, twice the previous duration for each repeat, at most `maximum`. Returns `nil`, and
   /// changes nothing, while an earlier mark lasts: attempts that started before it and fail
-  /// afterwards are the same failure, not a repeat.
+  /// afterwards are the same failure, not a repeat. It also returns `nil` for an attempt that
+  /// started before the last QUIC success, which shows that the path works again.
   func markQUICBroken(
-    _ target: String, base: Duration, maximum: Duration, now: ContinuousClock.Instant = .now
+    _ target: String, base: Duration, maximum: Duration, attemptStarted: ContinuousClock.Instant? = nil,
+    now: ContinuousClock.Instant = .now
   ) -> Duration? {
     update(target, now: now) { entry in
       if let until = entry.brokenUntil, now < until { return nil }
+      if let attemptStarted, let success = entry.lastQUICSuccess, attemptStarted < success { return nil }
       entry.brokenCount += 1
       var duration = base
       var doublings = 1
@@ -67,6 +72,7 @@ final class TransportHealth: Sendable {
     update(target, now: now) { entry in
       entry.brokenUntil = nil
       entry.brokenCount = 0
+      entry.lastQUICSuccess = now
     }
   }
 
@@ -88,10 +94,12 @@ final class TransportHealth: Sendable {
     }
   }
 
-  /// Returns the round-trip time last measured to `target` over either transport, if any.
+  /// Returns the round-trip time to `target`: the smaller of the last ones measured over each
+  /// transport, if any. A transport with an extra delay of its own, such as QUIC through a
+  /// slow UDP path, does not stretch the estimate of the network's round trip.
   func roundTripTime(_ target: String) -> Duration? {
     entries.withLock { entries in
-      entries[target]?.roundTripTimes.values.max(by: { $0.1 < $1.1 })?.0
+      entries[target]?.roundTripTimes.values.map(\.0).min()
     }
   }
 

@@ -18,6 +18,7 @@ final class TLSContext: @unchecked Sendable {
   static func make(
     server: Bool, minimumVersion: TLSVersion, maximumVersion: TLSVersion?
   ) throws(TLSError) -> TLSContext {
+    OpenSSLLibrary.initialize()
     ERR_clear_error()
     guard let pointer = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method()) else {
       throw TLSError(kind: .configuration, message: "SSL_CTX_new failed", openSSLReason: OpenSSLErrors.drain())
