@@ -401,7 +401,8 @@ final class HybridTransportTests: XCTestCase {
   func testCloseStopsLosingQUICAttempt() async throws {
     // QUIC gets no reply (a silent UDP socket on the port), so TCP wins the race while the
     // QUIC handshake is still running. Closing the channel stops that handshake after the 1 s
-    // grace period: it neither fails at its 3 s timeout nor marks QUIC broken afterwards.
+    // grace period, before its 3 s timeout, and QUIC is marked broken then, because it had
+    // not finished while TCP worked.
     let silent = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
     defer { close(silent) }
     var address = sockaddr_in()
@@ -425,12 +426,15 @@ final class HybridTransportTests: XCTestCase {
     XCTAssertEqual(used, "HTTP/2")
     channel.close()
 
-    // Past the 3 s handshake timeout, which a running attempt would have reached.
-    try await Task.sleep(for: .milliseconds(3_500))
     let quic = [(TandemMetric.Label.transport, "quic"), (TandemMetric.Label.target, target)]
+    let marked = await eventually { metrics.counterValue(TandemMetric.brokenMarks.name, labels: quic) == 1 }
+    XCTAssertTrue(marked, "the stopped QUIC attempt marks QUIC broken:\n\(metrics.render())")
+    XCTAssertTrue(TransportHealth.shared.isQUICBroken(target))
+    // Past the 3 s handshake timeout, which a running attempt would have reached: it was
+    // stopped, so it never failed at the timeout.
+    try await Task.sleep(for: .milliseconds(3_500))
     XCTAssertNil(metrics.counterValue(TandemMetric.connectionsFailed.name, labels: quic), metrics.render())
-    XCTAssertNil(metrics.counterValue(TandemMetric.brokenMarks.name, labels: quic), metrics.render())
-    XCTAssertFalse(TransportHealth.shared.isQUICBroken(target), "a stopped attempt marks nothing")
+    XCTAssertEqual(metrics.counterValue(TandemMetric.brokenMarks.name, labels: quic), 1, metrics.render())
     await server.stop()
   }
 
@@ -742,6 +746,22 @@ final class ConnectionRaceTests: XCTestCase {
     _ = race.delayElapsed()
     XCTAssertEqual(race.connected(.tcp), [.win(.tcp)])
     XCTAssertEqual(race.failed(.quic, reason: "handshake timeout"), [.markQUICBroken(reason: "handshake timeout")])
+  }
+
+  func testStoppedQUICAfterTCPWonIsMarked() {
+    var race = ConnectionRace(preferred: .quic)
+    _ = race.begin(startBoth: false)
+    _ = race.delayElapsed()
+    XCTAssertEqual(race.connected(.tcp), [.win(.tcp)])
+    XCTAssertEqual(race.stopped(.quic, reason: "slow"), [.markQUICBroken(reason: "slow")])
+  }
+
+  func testStoppedBeforeAnyConnectionMarksNothing() {
+    var race = ConnectionRace(preferred: .quic)
+    _ = race.begin(startBoth: true)
+    XCTAssertEqual(race.cancel(), [.cancel])
+    XCTAssertEqual(race.stopped(.quic, reason: "closed"), [], "no transport worked, so QUIC is not singled out")
+    XCTAssertEqual(race.stopped(.tcp, reason: "closed"), [])
   }
 
   func testBothFailing() {

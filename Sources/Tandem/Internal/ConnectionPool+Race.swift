@@ -86,10 +86,16 @@ final class RaceRunner: Sendable {
         connections.withLock { $0[transport] = connection }
         perform(machine.withLock { $0.connected(transport) })
       } catch is CancellationError {
-        // The channel closed: this is no failure of the transport, so nothing is marked.
+        // The channel closed. Only a QUIC handshake that outlasted a working TCP counts.
+        let elapsed = ContinuousClock.now - (quicStarted.withLock { $0 } ?? .now)
         pool.configuration.logHandler.log(
           level: .debug, message: "connecting over one transport of the race stopped because the channel closed",
           metadata: [("target", pool.targetName), ("transport", "\(transport)")])
+        perform(
+          machine.withLock {
+            $0.stopped(
+              transport, reason: "the QUIC handshake had not finished after \(elapsed.millisecondsText), while TCP connected")
+          })
       } catch {
         pool.configuration.logHandler.log(
           level: .info, message: "connecting over one transport of the race failed",

@@ -87,6 +87,14 @@ struct ConnectionRace {
     return [.cancel]
   }
 
+  /// `transport`'s attempt was stopped after the channel closed. A QUIC attempt still running
+  /// after TCP connected in this race counts as a failure, so QUIC is marked broken: over a
+  /// path where TCP works, a QUIC handshake that takes that long is not usable.
+  mutating func stopped(_ transport: Transport, reason: String) -> [Action] {
+    guard transport == .quic, succeeded.contains(.tcp) else { return [] }
+    return failed(.quic, reason: reason)
+  }
+
   /// `transport` failed with `reason`.
   mutating func failed(_ transport: Transport, reason: String) -> [Action] {
     failures[transport] = reason
