@@ -691,7 +691,28 @@ final class MultipleAddressTests: XCTestCase {
         XCTAssertTrue("\(error)".contains(reason), "\(text.debugDescription): \(error)")
       }
     }
-    XCTAssertNoThrow(try ChannelTarget(parsing: String(repeating: "a", count: 253) + ":1"))
+    // 253 bytes in labels of 63: the longest DNS name.
+    let longName = String(repeating: String(repeating: "a", count: 63) + ".", count: 3) + String(repeating: "b", count: 61)
+    XCTAssertEqual(longName.utf8.count, 253)
+    XCTAssertNoThrow(try ChannelTarget(parsing: longName + ":1"))
+    XCTAssertNoThrow(try ChannelTarget(parsing: "[fe80::1%eth0]:1"), "an IPv6 zone is allowed in brackets")
+    XCTAssertNoThrow(try ChannelTarget(parsing: "_grpc.example.com:1"))
+    let hostile = [
+      "127.0.0.1%00:80": "contains '%'", "h\u{e9}llo:80": "IDNA", "\u{1F642}:80": "IDNA",
+      String(repeating: "a", count: 64) + ".com:80": "a label of the host has 64 bytes, more than 63",
+      "[foo]:80": "is not an IPv6 address", "[127.0.0.1]:80": "is not an IPv6 address",
+      String(repeating: "a", count: 5_000): "it has 5000 bytes, more than 4096",
+    ]
+    for (text, reason) in hostile {
+      XCTAssertThrowsError(try ChannelTarget(parsing: text), text.debugDescription) { error in
+        XCTAssertTrue("\(error)".contains(reason), "\(text.debugDescription): \(error)")
+        XCTAssertLessThan("\(error)".utf8.count, 400, "the message quotes a bounded part of the target")
+      }
+    }
+    XCTAssertThrowsError(try ChannelTarget(parsing: "127.0.0.1\n:80")) { error in
+      XCTAssertFalse("\(error)".contains("\n"), "control characters are escaped: \(error)")
+      XCTAssertTrue("\(error)".contains("\\u{a}"), "\(error)")
+    }
     XCTAssertNoThrow(try ChannelTarget(parsing: "dns:///localhost:1"))
     XCTAssertThrowsError(try ChannelTarget(parsing: "ipv4:" + (1...65).map { "127.0.0.1:\($0)" }.joined(separator: ",")))
   }

@@ -25,10 +25,19 @@ struct ChannelTarget: Sendable, Hashable {
   static let maxEndpoints = 64
   /// The maximum host length in bytes: 253, the longest DNS name.
   static let maxHostLength = 253
+  /// The maximum length of one label of a host name in bytes: 63, as DNS allows.
+  static let maxLabelLength = 63
+  /// The maximum target length in bytes: 4,096, room for a list of 64 IPv6 endpoints.
+  static let maxTargetLength = 4_096
+  /// The maximum number of characters of the target that an error message quotes: 100.
+  static let quotedLength = 100
 
   /// Parses `host:port`, `[ipv6]:port`, `dns:///host:port`, `ipv4:a.b.c.d:port[,a.b.c.d:port...]`
   /// or `ipv6:[addr]:port[,[addr]:port...]` (gRPC's naming), with at most ``maxEndpoints``.
   init(parsing target: String) throws(ChannelError) {
+    guard target.utf8.count <= Self.maxTargetLength else {
+      throw Self.invalid(target, "it has \(target.utf8.count) bytes, more than \(Self.maxTargetLength)")
+    }
     var rest = Substring(target)
     var family: SocketAddress.Family?
     for scheme in ["unix:", "unix-abstract:", "vsock:"] where rest.hasPrefix(scheme) {
@@ -80,7 +89,8 @@ struct ChannelTarget: Sendable, Hashable {
   private static func endpoint(_ rest: Substring, target: String) throws(ChannelError) -> Endpoint {
     let hostPart: Substring
     let portPart: Substring
-    if rest.hasPrefix("[") {
+    let bracketed = rest.hasPrefix("[")
+    if bracketed {
       guard let close = rest.firstIndex(of: "]") else {
         throw Self.invalid(target, "an IPv6 address in brackets has no closing ']'")
       }
@@ -106,18 +116,61 @@ struct ChannelTarget: Sendable, Hashable {
     guard hostPart.utf8.count <= Self.maxHostLength else {
       throw Self.invalid(target, "the host has \(hostPart.utf8.count) bytes, more than \(Self.maxHostLength)")
     }
-    guard hostPart.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F && $0 != "/" && $0 != "@" }) else {
-      throw Self.invalid(target, "the host contains a space, a control character, '/' or '@'")
+    if bracketed {
+      // An IPv6 literal, with an optional zone after '%' such as fe80::1%eth0.
+      let address = hostPart.split(separator: "%", maxSplits: 1, omittingEmptySubsequences: false)[0]
+      guard hostPart.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value != 0x7F && $0 != "/" && $0 != "@" }),
+        let parsed = try? SocketAddress(ipAddress: String(address), port: 1), parsed.family == .ipv6
+      else {
+        throw Self.invalid(target, "\(quoted(String(hostPart))) in brackets is not an IPv6 address")
+      }
+    } else {
+      // A DNS name or an IPv4 address: letters, digits, '-', '.' and '_' (used by some
+      // service names). Other names, such as internationalized ones, go in their IDNA form.
+      if let bad = hostPart.unicodeScalars.first(where: { !Self.isHostNameCharacter($0) }) {
+        throw Self.invalid(
+          target,
+          "the host contains \(Self.quoted(String(bad))), but a host name has only letters, digits, '-', '.' and '_'; "
+            + "write an internationalized name in its IDNA (xn--) form")
+      }
+      if let label = hostPart.split(separator: ".").first(where: { $0.utf8.count > Self.maxLabelLength }) {
+        throw Self.invalid(target, "a label of the host has \(label.utf8.count) bytes, more than \(Self.maxLabelLength)")
+      }
     }
     guard !portPart.isEmpty, portPart.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let port = Int(portPart),
       (1...65_535).contains(port)
     else {
-      throw Self.invalid(target, "the port '\(portPart)' is not a number from 1 to 65535")
+      throw Self.invalid(target, "the port \(quoted(String(portPart))) is not a number from 1 to 65535")
     }
     return Endpoint(host: String(hostPart), port: port)
   }
 
+  private static func isHostNameCharacter(_ scalar: Unicode.Scalar) -> Bool {
+    switch scalar {
+    case "a"..."z", "A"..."Z", "0"..."9", "-", ".", "_": return true
+    default: return false
+    }
+  }
+
+  /// Returns `text` in single quotes for an error message: control and non-ASCII characters
+  /// escaped as `\u{...}`, and cut after ``quotedLength`` characters with the total length.
+  static func quoted(_ text: String) -> String {
+    var result = "'"
+    for (index, scalar) in text.unicodeScalars.enumerated() {
+      if index == quotedLength {
+        result += "...' (\(text.utf8.count) bytes)"
+        return result
+      }
+      if scalar.value < 0x20 || scalar.value == 0x7F || !scalar.isASCII {
+        result += "\\u{\(String(scalar.value, radix: 16))}"
+      } else {
+        result.unicodeScalars.append(scalar)
+      }
+    }
+    return result + "'"
+  }
+
   private static func invalid(_ target: String, _ reason: String) -> ChannelError {
-    ChannelError(.invalidTarget, "invalid target '\(target)': \(reason); expected HOST:PORT")
+    ChannelError(.invalidTarget, "invalid target \(quoted(target)): \(reason); expected HOST:PORT")
   }
 }
