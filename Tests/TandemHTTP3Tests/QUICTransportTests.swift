@@ -368,12 +368,13 @@ final class QUICTransportTests: XCTestCase {
     let server = try await TestHTTP3Server.start(group: group, tls: tls)
 
     // TLS 1.3 clients finish their handshake before the server checks their certificate, so
-    // the rejection shows on the first call.
+    // the rejection shows on the first call, or earlier: the server's close can arrive before
+    // the call starts, and then opening the stream fails.
     if let anonymous = try? await HTTP3ClientConnection.connect(
       host: "127.0.0.1", port: server.port, loop: group.next(), tls: TestCertificate.clientTLS(), sessionCache: nil,
-      timeout: .seconds(5))
+      timeout: .seconds(5)), let collector = try? call(anonymous, "/echo")
     {
-      let rejected = try await call(anonymous, "/echo").result()
+      let rejected = await collector.result()
       XCTAssertNotEqual(rejected.closeReason, .finished, "a client without a certificate must not get a response")
       XCTAssertEqual(rejected.body, [])
     }
@@ -404,16 +405,16 @@ final class QUICTransportTests: XCTestCase {
     close(probe)
     let port = Int(UInt16(bigEndian: address.sin_port))
 
-    let started = ContinuousClock.now
     do {
       _ = try await HTTP3ClientConnection.connect(
         host: "127.0.0.1", port: port, loop: group.next(), tls: TestCertificate.clientTLS(), sessionCache: nil,
         timeout: .seconds(10))
       XCTFail("nothing listens on port \(port)")
     } catch {
+      // The ICMP port-unreachable error ends the attempt, not the 10 s handshake timeout.
       XCTAssertTrue("\(error)".contains("unreachable"), "\(error)")
+      XCTAssertFalse("\(error)".contains("did not finish within"), "\(error)")
     }
-    XCTAssertLessThan(ContinuousClock.now - started, .seconds(5), "ICMP port unreachable should end the attempt early")
   }
 
   // MARK: Helpers
