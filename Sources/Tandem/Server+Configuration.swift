@@ -91,11 +91,18 @@ extension Server {
     public var port: Int
     /// The metrics to serve.
     public var metrics: PrometheusMetrics
+    /// The endpoint's limits: connections (64), request head size (8 KiB) and the time to send
+    /// it (5 s), see ``MetricsServer/Configuration``. Its `logHandler` is replaced by the
+    /// server's.
+    public var limits: MetricsServer.Configuration
 
-    public init(host: String, port: Int, metrics: PrometheusMetrics) {
+    public init(
+      host: String, port: Int, metrics: PrometheusMetrics, limits: MetricsServer.Configuration = .defaults
+    ) {
       self.host = host
       self.port = port
       self.metrics = metrics
+      self.limits = limits
     }
   }
 }

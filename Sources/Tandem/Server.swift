@@ -188,7 +188,7 @@ public final class Server: Sendable {
     var metricsServer: MetricsServer?
     if let endpoint = configuration.metricsEndpoint {
       do {
-        var metricsConfiguration = MetricsServer.Configuration.defaults
+        var metricsConfiguration = endpoint.limits
         metricsConfiguration.logHandler = logger
         metricsServer = try await MetricsServer.start(
           host: endpoint.host, port: endpoint.port, metrics: endpoint.metrics,

@@ -121,6 +121,25 @@ final class HybridTransportTests: XCTestCase {
     await server.stop()
   }
 
+  func testCallWithoutConnectionCountsAsStarted() async throws {
+    // Bind and release a port, so that nothing listens on it.
+    let server = try await TestServer.start(tls: false)
+    let port = server.port
+    await server.stop()
+    let metrics = PrometheusMetrics()
+    var configuration = Channel.Configuration.defaults
+    configuration.metrics = metrics
+    configuration.logHandler = StandardErrorLogHandler(minimumLevel: .error)
+    let channel = try Channel(target: "127.0.0.1:\(port)", transport: .tcp, security: .plaintext, configuration: configuration)
+    await assertRPCError(.unavailable) { try await self.transport(of: channel) }
+    let none = [(TandemMetric.Label.transport, "none"), (TandemMetric.Label.target, "127.0.0.1:\(port)")]
+    XCTAssertEqual(metrics.counterValue(TandemMetric.callsStarted.name, labels: none), 1, metrics.render())
+    XCTAssertEqual(
+      metrics.counterValue(TandemMetric.callsFinished.name, labels: none + [(TandemMetric.Label.status, "UNAVAILABLE")]), 1,
+      metrics.render())
+    channel.close()
+  }
+
   func testUsesQUICWhenTCPIsClosed() async throws {
     let server = try await TestServer.start(tls: true, transports: [.quic])
     let channel = try hybridChannel(port: server.port, certificate: server.certificate!, preferred: .tcp)

@@ -34,6 +34,11 @@ struct CallMetrics: CallObserver {
         target, over: version == .http3 ? .quic : .tcp, latency: duration, bytes: sentBytes + receivedBytes)
     }
     let labels = labels(version)
+    if version == nil {
+      // A call that never got a stream reported no start: it counts as started now, so that
+      // started and finished calls add up.
+      metrics.increment(counter: TandemMetric.callsStarted.name, by: 1, labels: labels)
+    }
     metrics.increment(
       counter: TandemMetric.callsFinished.name, by: 1, labels: labels + [(TandemMetric.Label.status, status.description)])
     metrics.record(histogram: TandemMetric.callDuration.name, value: duration.seconds, labels: labels)

@@ -32,7 +32,8 @@ public enum TandemMetric: String, CaseIterable, Sendable {
   /// included, in seconds.
   case handshakeDuration = "tandem_handshake_duration_seconds"
 
-  /// Calls started.
+  /// Calls started. A call that never got a stream (no connection) counts when it ends, with
+  /// the transport `none`.
   case callsStarted = "tandem_calls_started_total"
 
   /// Calls finished, by gRPC status (label ``Label/status``).
