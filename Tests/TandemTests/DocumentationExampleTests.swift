@@ -94,6 +94,29 @@ final class DocumentationExampleTests: XCTestCase {
     try await running.value
   }
 
+  func testReadmeMetricsExampleRuns() async throws {
+    // README step 4's metrics endpoint, with port 0 for both ports.
+    var serverConfiguration = Server.Configuration.defaults
+    serverConfiguration.metricsEndpoint = .init(host: "127.0.0.1", port: 0, metrics: PrometheusMetrics())
+    serverConfiguration.logHandler = StandardErrorLogHandler(minimumLevel: .warning)
+    let observed = Server(
+      services: [EchoService()], listening: .init(host: "127.0.0.1", port: 0),
+      configuration: serverConfiguration)
+    let running = Task { try await observed.run() }
+    let port = try await observed.listeningPort
+    XCTAssertNotNil(observed.metricsPort, "the endpoint listens once listeningPort returns")
+
+    let channel = try Channel(target: "127.0.0.1:\(port)", security: .plaintext)
+    _ = try await Echo_V1_Echo.Client(channel: channel).get(.with { $0.text = "hi" })
+    XCTAssertEqual(
+      serverConfiguration.metricsEndpoint?.metrics.counterValue(
+        TandemMetric.serverCallsStarted.name, labels: [("transport", "tcp"), ("method", "/echo.v1.Echo/Get")]),
+      1, "the endpoint's store records the server's calls")
+    channel.close()
+    observed.shutdown(gracePeriod: .seconds(1))
+    try await running.value
+  }
+
   func testServerDocExampleCompiles() throws {
     // The `Server` DocC example, built but not run: it names files that do not exist here.
     let server = Server(
