@@ -223,74 +223,80 @@ if let seconds = options.quicIdleTimeoutSeconds {
 
 do {
   let channel = try Channel(target: options.target, transport: policy, security: security, configuration: channelConfiguration)
-  defer { channel.close() }
   let echo = Echo_V1_Echo.Client(channel: channel)
   let text = options.texts.joined(separator: " ")
-
-  switch options.command {
-  case "get" where options.repeatCount > 1:
-    var succeeded = 0
-    for number in 1...options.repeatCount {
-      if number > 1 { try await Task.sleep(for: .milliseconds(options.intervalMilliseconds)) }
-      do {
-        let response = try await echo.get(.with { $0.text = text }, metadata: metadata, options: callOptions) { $0 }
-        succeeded += 1
-        writeLine("get \(number): received \(describe(try response.message)); initial metadata: \(describe(response.initialMetadata))")
-      } catch let error as RPCError {
-        writeLine("get \(number): failed with \(error.code): \(error.message)")
+  // shutdown() waits until the channel's connections and connection attempts have ended, so
+  // nothing of the channel still runs when the process exits. It runs on every path.
+  do {
+    switch options.command {
+    case "get" where options.repeatCount > 1:
+      var succeeded = 0
+      for number in 1...options.repeatCount {
+        if number > 1 { try await Task.sleep(for: .milliseconds(options.intervalMilliseconds)) }
+        do {
+          let response = try await echo.get(.with { $0.text = text }, metadata: metadata, options: callOptions) { $0 }
+          succeeded += 1
+          writeLine("get \(number): received \(describe(try response.message)); initial metadata: \(describe(response.initialMetadata))")
+        } catch let error as RPCError {
+          writeLine("get \(number): failed with \(error.code): \(error.message)")
+        }
       }
-    }
-    if succeeded == 0 {
-      throw RPCError(code: .unavailable, message: "every one of the \(options.repeatCount) calls failed")
-    }
-
-  case "get":
-    let response = try await echo.get(.with { $0.text = text }, metadata: metadata, options: callOptions) { response in
-      response
-    }
-    writeLine("get: sent \"\(text)\", received \(describe(try response.message))")
-    writeLine("  initial metadata: \(describe(response.initialMetadata))")
-    writeLine("  trailing metadata: \(describe(response.trailingMetadata))")
-
-  case "expand":
-    let responses = echo.expand(.with { $0.text = text }, metadata: metadata, options: callOptions)
-    writeLine("expand: sent \"\(text)\"")
-    var count = 0
-    for try await response in responses {
-      count += 1
-      writeLine("  response \(count): \(describe(response))")
-    }
-    writeLine("  \(count) responses; initial metadata: \(describe(try await responses.initialMetadata))")
-    writeLine("  trailing metadata: \(describe(try await responses.trailingMetadata))")
-
-  case "collect":
-    let texts = options.texts
-    let response = try await echo.collect(metadata: metadata, options: callOptions) { writer in
-      for item in texts {
-        try await writer.write(.with { $0.text = item })
+      if succeeded == 0 {
+        throw RPCError(code: .unavailable, message: "every one of the \(options.repeatCount) calls failed")
       }
-    } onResponse: { response in
-      response
-    }
-    writeLine("collect: sent \(texts.count) requests, received \(describe(try response.message))")
-    writeLine("  initial metadata: \(describe(response.initialMetadata))")
-    writeLine("  trailing metadata: \(describe(response.trailingMetadata))")
 
-  default:
-    let texts = options.texts
-    let responses = echo.update(metadata: metadata, options: callOptions) { writer in
-      for item in texts {
-        try await writer.write(.with { $0.text = item })
+    case "get":
+      let response = try await echo.get(.with { $0.text = text }, metadata: metadata, options: callOptions) { response in
+        response
       }
+      writeLine("get: sent \"\(text)\", received \(describe(try response.message))")
+      writeLine("  initial metadata: \(describe(response.initialMetadata))")
+      writeLine("  trailing metadata: \(describe(response.trailingMetadata))")
+
+    case "expand":
+      let responses = echo.expand(.with { $0.text = text }, metadata: metadata, options: callOptions)
+      writeLine("expand: sent \"\(text)\"")
+      var count = 0
+      for try await response in responses {
+        count += 1
+        writeLine("  response \(count): \(describe(response))")
+      }
+      writeLine("  \(count) responses; initial metadata: \(describe(try await responses.initialMetadata))")
+      writeLine("  trailing metadata: \(describe(try await responses.trailingMetadata))")
+
+    case "collect":
+      let texts = options.texts
+      let response = try await echo.collect(metadata: metadata, options: callOptions) { writer in
+        for item in texts {
+          try await writer.write(.with { $0.text = item })
+        }
+      } onResponse: { response in
+        response
+      }
+      writeLine("collect: sent \(texts.count) requests, received \(describe(try response.message))")
+      writeLine("  initial metadata: \(describe(response.initialMetadata))")
+      writeLine("  trailing metadata: \(describe(response.trailingMetadata))")
+
+    default:
+      let texts = options.texts
+      let responses = echo.update(metadata: metadata, options: callOptions) { writer in
+        for item in texts {
+          try await writer.write(.with { $0.text = item })
+        }
+      }
+      writeLine("update: sending \(texts.count) requests")
+      var count = 0
+      for try await response in responses {
+        count += 1
+        writeLine("  response \(count): \(describe(response))")
+      }
+      writeLine("  \(count) responses; trailing metadata: \(describe(try await responses.trailingMetadata))")
     }
-    writeLine("update: sending \(texts.count) requests")
-    var count = 0
-    for try await response in responses {
-      count += 1
-      writeLine("  response \(count): \(describe(response))")
-    }
-    writeLine("  \(count) responses; trailing metadata: \(describe(try await responses.trailingMetadata))")
+  } catch {
+    await channel.shutdown()
+    throw error
   }
+  await channel.shutdown()
   if options.printsMetrics {
     writeLine("metrics:")
     writeLine(metrics.render())

@@ -91,9 +91,19 @@ public final class Channel: RPCChannel {
     TransportHealth.shared.clear()
   }
 
-  /// Closes the connection after its running calls finish. Later calls fail with `UNAVAILABLE`.
+  /// Closes the connection after its running calls finish. Later calls fail with `UNAVAILABLE`,
+  /// and so do calls waiting for a connection. Connection attempts that still run, such as the
+  /// losing side of a race, are stopped 1 s later. ``shutdown()`` waits for all of it.
   public func close() {
     source.close()
+  }
+
+  /// Closes the channel as ``close()`` does, but stops its connection attempts at once, and
+  /// returns once its connections have closed (after their running calls) and its attempts
+  /// have ended. A program that exits after it leaves no connection work running on the
+  /// event loops.
+  public func shutdown() async {
+    await source.shutdown()
   }
 
   public func unary<Request: Message, Response: Message, Result: Sendable>(
@@ -144,6 +154,7 @@ public final class Channel: RPCChannel {
 /// A connection source the channel can close: one pool, or one per address.
 protocol ClosableConnectionSource: HTTPConnectionSource {
   func close()
+  func shutdown() async
 }
 
 extension ConnectionPool: ClosableConnectionSource {}

@@ -457,6 +457,49 @@ final class HybridTransportTests: XCTestCase {
     await server.stop()
   }
 
+  func testShutdownStopsAttemptsAtOnce() async throws {
+    // As in testCloseStopsLosingQUICAttempt, TCP wins while QUIC gets no reply. shutdown()
+    // stops the QUIC attempt at once and returns when nothing of the channel runs any more.
+    let silent = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    defer { close(silent) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(silent, $0, length) == 0 && getsockname(silent, $0, &length) == 0 }
+    }
+    XCTAssertTrue(bound)
+    let port = Int(UInt16(bigEndian: address.sin_port))
+    let server = try await TestServer.start(tls: true, transports: [.tcp], port: port)
+    let target = "127.0.0.1:\(port)"
+    let metrics = PrometheusMetrics()
+    var configuration = Channel.Configuration.defaults
+    configuration.metrics = metrics
+    configuration.http3.handshakeTimeout = .seconds(30)
+    let channel = try hybridChannel(port: port, certificate: server.certificate!, preferred: .quic, configuration: configuration)
+    let used = try await transport(of: channel)
+    XCTAssertEqual(used, "HTTP/2")
+
+    await channel.shutdown()
+    let tcp = [(TandemMetric.Label.transport, "tcp"), (TandemMetric.Label.target, target)]
+    let quic = [(TandemMetric.Label.transport, "quic"), (TandemMetric.Label.target, target)]
+    XCTAssertEqual(metrics.gaugeValue(TandemMetric.connectionsOpen.name, labels: tcp), 0, "the TCP connection has closed")
+    XCTAssertNil(metrics.counterValue(TandemMetric.connectionsFailed.name, labels: quic), "the QUIC attempt was stopped, not failed")
+    XCTAssertNil(
+      metrics.counterValue(TandemMetric.brokenMarks.name, labels: quic),
+      "an attempt stopped by shutdown right away says nothing about QUIC:\n\(metrics.render())")
+    await assertRPCError(.unavailable) { try await self.transport(of: channel) }
+    await server.stop()
+  }
+
+  func testClearlySlowerThreshold() {
+    XCTAssertFalse(AdaptiveChoice.isClearlySlower(.milliseconds(11), than: .milliseconds(1)), "11 ms is within 1.5 x 1 + 10")
+    XCTAssertTrue(AdaptiveChoice.isClearlySlower(.milliseconds(12), than: .milliseconds(1)))
+    XCTAssertTrue(AdaptiveChoice.isClearlySlower(.milliseconds(400), than: .milliseconds(8)), "a 400 ms QUIC path next to 8 ms TCP")
+    XCTAssertFalse(AdaptiveChoice.isClearlySlower(.milliseconds(160), than: .milliseconds(100)))
+  }
+
   func testHealthKeepsBoundedTargets() {
     let health = TransportHealth()
     let start = ContinuousClock.now

@@ -24,6 +24,12 @@ struct AdaptiveChoice: Equatable {
   /// moved bulk data and QUIC's goodput is under two thirds of TCP's. Otherwise the round-trip
   /// times decide in the same way. A transport without a measurement, or with one older than the
   /// probe interval, is probed by starting both.
+  /// Returns whether a round trip or latency of `duration` is clearly longer than `other`:
+  /// more than 1.5 times it plus 10 ms.
+  static func isClearlySlower(_ duration: Duration, than other: Duration) -> Bool {
+    duration > other * 1.5 + .milliseconds(10)
+  }
+
   static func decide(
     quic: (duration: Duration, measuredAt: ContinuousClock.Instant)?,
     tcp: (duration: Duration, measuredAt: ContinuousClock.Instant)?,
@@ -56,7 +62,7 @@ struct AdaptiveChoice: Equatable {
       }
       return AdaptiveChoice(preferred: .quic, probesBoth: stale, reason: "quic_latency_comparable" + suffix)
     }
-    let tcpFaster = quic.duration > tcp.duration * 1.5 + .milliseconds(10)
+    let tcpFaster = isClearlySlower(quic.duration, than: tcp.duration)
     let reason = (tcpFaster ? "tcp_faster" : "quic_comparable") + suffix
     return AdaptiveChoice(preferred: tcpFaster ? .tcp : .quic, probesBoth: stale, reason: reason)
   }

@@ -40,6 +40,8 @@ final class RaceRunner: Sendable {
   private let attemptNumber: UInt64
   private let machine: Mutex<ConnectionRace>
   private let connections = Mutex<[ConnectionRace.Transport: any HTTPClientConnection]>([:])
+  /// The attempts of the race, which a cancellation before a winner stops at once.
+  private let attempts = Mutex<[Task<Void, Never>]>([])
   /// When the QUIC attempt of the race started, to tell a stale failure from a new one.
   private let quicStarted = Mutex<ContinuousClock.Instant?>(nil)
   private let continuation = Mutex<CheckedContinuation<any HTTPClientConnection, any Error>?>(nil)
@@ -65,9 +67,13 @@ final class RaceRunner: Sendable {
     }
   }
 
-  /// Ends the race when the connection attempt is cancelled, because the channel closed.
+  /// Ends the race when the connection attempt is cancelled, because the channel closed, and
+  /// stops its attempts at once: no caller waits for them any more.
   func cancel() {
     perform(machine.withLock { $0.cancel() })
+    for attempt in attempts.withLock({ $0 }) {
+      attempt.cancel()
+    }
   }
 
   private func start(_ transport: ConnectionRace.Transport) {
@@ -76,7 +82,7 @@ final class RaceRunner: Sendable {
       quicStarted.withLock { $0 = .now }
     }
     // The pool stops the attempt soon after it closes, also after the race has a winner.
-    pool.runInBackground { [self] in
+    let attempt = pool.runInBackground { [self] in
       // The end is counted after the failure's actions, so a broken mark is in place first.
       defer {
         if transport == .quic { pool.quicAttemptEnded() }
@@ -86,22 +92,28 @@ final class RaceRunner: Sendable {
         connections.withLock { $0[transport] = connection }
         perform(machine.withLock { $0.connected(transport) })
       } catch is CancellationError {
-        // The channel closed. Only a QUIC handshake that outlasted a working TCP counts.
+        // The channel closed. Only a QUIC handshake that outlasted a working TCP by the grace
+        // period counts. An attempt that shutdown() stopped at once shows nothing about QUIC.
         let elapsed = ContinuousClock.now - (quicStarted.withLock { $0 } ?? .now)
         pool.configuration.logHandler.log(
           level: .debug, message: "connecting over one transport of the race stopped because the channel closed",
           metadata: [("target", pool.targetName), ("transport", "\(transport)")])
-        perform(
-          machine.withLock {
-            $0.stopped(
-              transport, reason: "the QUIC handshake had not finished after \(elapsed.millisecondsText), while TCP connected")
-          })
+        if elapsed >= ConnectionPool.backgroundGracePeriod {
+          perform(
+            machine.withLock {
+              $0.stopped(
+                transport, reason: "the QUIC handshake had not finished after \(elapsed.millisecondsText), while TCP connected")
+            })
+        }
       } catch {
         pool.configuration.logHandler.log(
           level: .info, message: "connecting over one transport of the race failed",
           metadata: [("target", pool.targetName), ("transport", "\(transport)"), ("error", "\(error)")])
         perform(machine.withLock { $0.failed(transport, reason: "\(error)") })
       }
+    }
+    if let attempt {
+      attempts.withLock { $0.append(attempt) }
     }
   }
 

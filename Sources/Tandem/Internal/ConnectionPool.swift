@@ -40,6 +40,8 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     var upgrading = false
     /// Whether a look at `Alt-Svc` again is scheduled for when QUIC's broken mark ends.
     var upgradeRetryScheduled = false
+    /// Until when Alt-Svc headers are not followed, after QUIC proved clearly slower than TCP.
+    var upgradeDeclinedUntil: ContinuousClock.Instant?
     /// QUIC connection attempts in progress, such as the QUIC side of a race.
     var quicAttempts = 0
     /// An `Alt-Svc` value that arrived while a QUIC attempt was in progress, looked at again
@@ -245,13 +247,31 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
   }
 
   func close() {
+    close(stoppingAttemptsAt: .now + Self.backgroundGracePeriod)
+  }
+
+  /// Closes the pool as `close()` does, stops its connection attempts at once, and returns
+  /// once every connection it opened has closed (after its running calls) and every attempt
+  /// has ended.
+  func shutdown() async {
+    close(stoppingAttemptsAt: .now)
+    while !isIdle {
+      try? await Task.sleep(for: .milliseconds(10))
+    }
+  }
+
+  /// Whether no connection of the pool is open and no attempt runs.
+  private var isIdle: Bool {
+    state.withLock { $0.counted.isEmpty && $0.backgroundTasks.isEmpty && $0.attempt == nil }
+  }
+
+  private func close(stoppingAttemptsAt stopTime: ContinuousClock.Instant) {
     let (connection, waiters, tasks) = state.withLock { state in
       state.closed = true
       state.attempt?.cancel()
       defer {
         state.connection = nil
         state.waiters = [:]
-        state.backgroundTasks = [:]
       }
       return (state.connection, state.waiters.values, state.backgroundTasks.values)
     }
@@ -260,7 +280,7 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     // sockets instead of running until their handshake timeout.
     if !tasks.isEmpty {
       Task {
-        try? await Task.sleep(for: Self.backgroundGracePeriod)
+        try? await Task.sleep(until: stopTime, clock: .continuous)
         for task in tasks {
           task.cancel()
         }
@@ -315,6 +335,7 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
       let http3 = alternatives.first(where: { $0.protocolID == "h3" && ($0.host.isEmpty || $0.host == target.host) })
     else { return }
     let deferred = state.withLock { state -> Bool in
+      if let until = state.upgradeDeclinedUntil, ContinuousClock.now < until { return true }
       guard state.quicAttempts > 0 else { return false }
       state.deferredAlternativeService = (connection, value)
       return true
@@ -358,6 +379,28 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     defer { quicAttemptEnded() }
     do {
       let quic = try await connectOnce(.quic, port: port, provingPath: true)
+      let health = TransportHealth.shared
+      if let quicTime = health.roundTripTime(targetName, over: .quic)?.duration,
+        let tcpTime = health.roundTripTime(targetName, over: .tcp)?.duration,
+        AdaptiveChoice.isClearlySlower(quicTime, than: tcpTime)
+      {
+        // A working but clearly slower QUIC path would slow the calls down: stay on TCP, and
+        // look at Alt-Svc again after the probe interval.
+        let retryAt = ContinuousClock.now + configuration.adaptive.probeInterval
+        state.withLock { state in
+          state.upgrading = false
+          state.upgradeDeclinedUntil = retryAt
+        }
+        forget(quic)
+        quic.close()
+        logger.log(
+          level: .info, message: "the server offers HTTP/3, but QUIC is clearly slower than TCP; new calls stay on TCP",
+          metadata: [
+            ("target", targetName), ("quic_rtt", quicTime.millisecondsText), ("tcp_rtt", tcpTime.millisecondsText),
+            ("retry_in", configuration.adaptive.probeInterval.millisecondsText),
+          ])
+        return
+      }
       let replaced = state.withLock { state -> Bool in
         state.upgrading = false
         guard !state.closed, let current = state.connection, current === tcp else { return false }
@@ -374,8 +417,16 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
         metadata: [("target", targetName)])
       tcp.close()
     } catch is CancellationError {
-      // The channel closed during the upgrade: no failure of QUIC.
+      // The channel closed during the upgrade. As in a race, a QUIC handshake still running
+      // after the grace period while TCP carried the calls counts as a failure.
       state.withLock { $0.upgrading = false }
+      let elapsed = ContinuousClock.now - started
+      if elapsed >= Self.backgroundGracePeriod {
+        markQUICBroken(
+          because: "QUIC failed while TCP works",
+          reason: "the QUIC handshake had not finished after \(elapsed.millisecondsText), while TCP worked",
+          attemptStarted: started)
+      }
     } catch {
       state.withLock { $0.upgrading = false }
       markQUICBroken(because: "QUIC failed while TCP works", reason: "\(error)", attemptStarted: started)
@@ -533,16 +584,19 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
 
   /// Runs `work` in a task that `close()` cancels after ``backgroundGracePeriod``. On a closed
   /// pool, `work` does not run.
-  func runInBackground(_ work: @escaping @Sendable () async -> Void) {
+  @discardableResult
+  func runInBackground(_ work: @escaping @Sendable () async -> Void) -> Task<Void, Never>? {
     state.withLock { state in
-      guard !state.closed else { return }
+      guard !state.closed else { return nil }
       state.nextBackgroundTaskID &+= 1
       let id = state.nextBackgroundTaskID
       // Created under the lock, so the task's removal below always comes after its insertion.
-      state.backgroundTasks[id] = Task {
+      let task = Task {
         await work()
         _ = self.state.withLock { $0.backgroundTasks.removeValue(forKey: id) }
       }
+      state.backgroundTasks[id] = task
+      return task
     }
   }
 

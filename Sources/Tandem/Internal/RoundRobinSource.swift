@@ -62,11 +62,19 @@ final class RoundRobinSource: HTTPConnectionSource, Sendable {
   }
 
   func close() {
-    let pools = state.withLock { state -> [ConnectionPool] in
+    for pool in closePools() { pool.close() }
+  }
+
+  /// Closes every pool as `shutdown()` does, and returns once all of them are idle.
+  func shutdown() async {
+    for pool in closePools() { await pool.shutdown() }
+  }
+
+  private func closePools() -> [ConnectionPool] {
+    state.withLock { state -> [ConnectionPool] in
       state.closed = true
       return state.pools ?? []
     }
-    for pool in pools { pool.close() }
   }
 
   /// Returns the pools, created on the first call, and the index this call starts at.

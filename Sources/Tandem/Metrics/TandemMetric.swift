@@ -79,8 +79,8 @@ public enum TandemMetric: String, CaseIterable, Sendable {
   /// Transport races won: the ``Label/transport`` label names the winner.
   case racesWon = "tandem_races_won_total"
 
-  /// Moves to the other transport after the preferred one failed or was marked broken: the
-  /// ``Label/transport`` label names the transport moved to.
+  /// Races won by the transport that was not preferred, because the preferred one failed, was
+  /// marked broken or was slower: the ``Label/transport`` label names the transport used.
   case fallbacks = "tandem_fallbacks_total"
 
   /// Times a transport was marked broken for a target: the ``Label/transport`` label names the
