@@ -20,9 +20,14 @@ public struct TransportPolicy: Sendable, Hashable, CustomStringConvertible {
   public static let quic = TransportPolicy(kind: .quic)
   /// Tries the preferred transport first and races the other after a delay, Happy Eyeballs
   /// style: the other starts after 1.5 times the round-trip time last measured to the target
-  /// (100 ms to 2 s, 300 ms when none is known), or at once when QUIC is preferred but marked
-  /// broken. The first connection to complete its handshake carries the calls; calls made during
-  /// the race wait for it within their deadline. Needs TLS, because QUIC always uses it.
+  /// (the smaller of TCP's and QUIC's; 100 ms to 2 s, 300 ms when none is known), or at once
+  /// when QUIC is preferred but marked broken. The first connection to complete its handshake
+  /// carries the calls; calls made during the race wait for it within their deadline. Needs
+  /// TLS, because QUIC always uses it.
+  ///
+  /// With either preference, a channel whose calls go over TCP moves new calls to QUIC when the
+  /// server advertises HTTP/3 in `Alt-Svc` and a QUIC connection comes up, unless QUIC's
+  /// handshake round trip is over 1.5 times TCP's plus 10 ms.
   public static func hybrid(preferred: Preference) -> TransportPolicy {
     TransportPolicy(kind: .hybrid(preferQUIC: preferred == .quic))
   }

@@ -214,7 +214,7 @@ public enum TandemMetric: String, CaseIterable, Sendable {
     case .serverReceivedBytes: return "gRPC message bytes received by server calls, prefixes included."
     case .roundTripTime: return "Last smoothed round-trip time of a connection, in seconds."
     case .racesWon: return "Transport races won, by winning transport."
-    case .fallbacks: return "Moves to the other transport, by the transport moved to."
+    case .fallbacks: return "Races won by the transport that was not preferred, by the transport used."
     case .brokenMarks: return "Times a transport was marked broken for a target."
     case .adaptiveDecisions: return "Transport choices of the adaptive policy, by chosen transport and reason."
     case .adaptiveLatency: return "Call latency quantiles behind the adaptive policy's last choice, in seconds."
