@@ -89,6 +89,13 @@ public final class EventLoop: @unchecked Sendable {
     }, context)
     precondition(created == 0, "pthread_create failed: \(IOError.systemErrorText(created))")
     pthread_detach(thread)
+    EventLoop.registerForExit(self)
+    EventLoop.installExitGuard()
+  }
+
+  /// Whether the loop has stopped and drops new work.
+  var hasStopped: Bool {
+    shared.withLock { $0.stopped }
   }
 
   deinit {

@@ -9,6 +9,9 @@ public enum OpenSSLLibrary {
   /// an effect only on the first initialization of the process.
   public static func initialize() {
     _ = initialized
+    // When other code started OpenSSL first, its exit handler is registered; a guard installed
+    // now runs before it and parks the event loops.
+    EventLoop.installExitGuardAfterOpenSSL()
   }
 
   private static let initialized: Bool = {
