@@ -91,6 +91,9 @@ public final class Channel: RPCChannel {
     TransportHealth.shared.clear()
   }
 
+  // NOTE: a Channel dropped without close() keeps its open connections until they close on
+  // their own (idle timeout or the server), because a connection and its pool refer to each
+  // other while it is open.
   /// Closes the connection after its running calls finish. Later calls fail with `UNAVAILABLE`,
   /// and so do calls waiting for a connection. Connection attempts that still run, such as the
   /// losing side of a race, are stopped 1 s later. ``shutdown()`` waits for all of it.
