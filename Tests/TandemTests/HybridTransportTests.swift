@@ -35,16 +35,6 @@ final class HybridTransportTests: XCTestCase {
     return response.text
   }
 
-  /// Waits up to `limit` for `condition`, polling every 20 ms.
-  private func eventually(within limit: Duration = .seconds(10), _ condition: () -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + limit
-    while ContinuousClock.now < deadline {
-      if condition() { return true }
-      try? await Task.sleep(for: .milliseconds(20))
-    }
-    return condition()
-  }
-
   func testPrefersQUICWhenBothServe() async throws {
     let server = try await TestServer.start(tls: true, transports: [.tcp, .quic])
     let channel = try hybridChannel(port: server.port, certificate: server.certificate!, preferred: .quic)
@@ -151,17 +141,8 @@ final class HybridTransportTests: XCTestCase {
 
   func testSilentUDPFallsBackThenRecovers() async throws {
     // A UDP socket that never replies is bound to the port, so QUIC handshakes time out. TCP is served.
-    let silent = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-    XCTAssertGreaterThanOrEqual(silent, 0)
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(silent, $0, length) == 0 && getsockname(silent, $0, &length) == 0 }
-    }
-    XCTAssertTrue(bound)
-    let port = Int(UInt16(bigEndian: address.sin_port))
+    let silent = try SilentSocket(SOCK_DGRAM)
+    let port = silent.port
     let tcpServer = try await TestServer.start(tls: true, transports: [.tcp], port: port)
     let target = "127.0.0.1:\(port)"
 
@@ -176,7 +157,7 @@ final class HybridTransportTests: XCTestCase {
     first.close()
 
     // The path comes back: a QUIC server replaces the silent socket on the same port.
-    close(silent)
+    silent.close()
     let quicServer = try await TestServer.start(
       tls: true, transports: [.quic], port: port, reusing: tcpServer.certificate)
     let expired = await eventually { !TransportHealth.shared.isQUICBroken(target) }
@@ -263,25 +244,11 @@ final class HybridTransportTests: XCTestCase {
     // UDP and TCP sockets on one port that never reply. The QUIC handshake gets no response,
     // and TCP connects (the kernel accepts into the backlog) but TLS never starts, so the race
     // stays open for the whole connect timeout.
-    let silentUDP = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-    let silentTCP = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer {
-      close(silentUDP)
-      close(silentTCP)
-    }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let boundUDP = withUnsafeMutablePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(silentUDP, $0, length) == 0 && getsockname(silentUDP, $0, &length) == 0 }
-    }
-    XCTAssertTrue(boundUDP)
-    let boundTCP = withUnsafeMutablePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(silentTCP, $0, length) == 0 && listen(silentTCP, 16) == 0 }
-    }
-    XCTAssertTrue(boundTCP, "the TCP port of the same number is free")
-    let port = Int(UInt16(bigEndian: address.sin_port))
+    let silentUDP = try SilentSocket(SOCK_DGRAM)
+    defer { silentUDP.close() }
+    let silentTCP = try SilentSocket(SOCK_STREAM, port: silentUDP.port)
+    defer { silentTCP.close() }
+    let port = silentUDP.port
     let certificateDirectory = FileManager.default.temporaryDirectory
       .appendingPathComponent("tandem-tests-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: certificateDirectory, withIntermediateDirectories: true)
@@ -417,80 +384,71 @@ final class HybridTransportTests: XCTestCase {
     XCTAssertEqual(ConnectionPool.raceDelay(roundTripTime: health.roundTripTime("a:1")), .milliseconds(100))
   }
 
-  func testCloseStopsLosingQUICAttempt() async throws {
-    // QUIC gets no reply (a silent UDP socket on the port), so TCP wins the race while the
-    // QUIC handshake is still running. Closing the channel stops that handshake after the 1 s
-    // grace period, before its 3 s timeout, and QUIC is marked broken then, because it had
-    // not finished while TCP worked.
-    let silent = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-    defer { close(silent) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(silent, $0, length) == 0 && getsockname(silent, $0, &length) == 0 }
-    }
-    XCTAssertTrue(bound)
-    let port = Int(UInt16(bigEndian: address.sin_port))
-    let server = try await TestServer.start(tls: true, transports: [.tcp], port: port)
-    let target = "127.0.0.1:\(port)"
+  /// A hybrid channel to a TCP-only server whose port also has a silent UDP socket: the first
+  /// call goes over TCP while the QUIC handshake is still running, with `handshakeTimeout`.
+  private struct SilentQUICRace {
+    let silent: SilentSocket
+    let server: TestServer
+    let channel: Channel
+    let metrics: PrometheusMetrics
+    let tcp: [(String, String)]
+    let quic: [(String, String)]
+  }
+
+  private func startSilentQUICRace(handshakeTimeout: Duration) async throws -> SilentQUICRace {
+    let silent = try SilentSocket(SOCK_DGRAM)
+    let server = try await TestServer.start(tls: true, transports: [.tcp], port: silent.port)
+    let target = "127.0.0.1:\(silent.port)"
     let metrics = PrometheusMetrics()
     var configuration = Channel.Configuration.defaults
     configuration.metrics = metrics
-    configuration.http3.handshakeTimeout = .seconds(3)
-    configuration.connectTimeout = .seconds(3)
-    let channel = try hybridChannel(port: port, certificate: server.certificate!, preferred: .quic, configuration: configuration)
+    configuration.http3.handshakeTimeout = handshakeTimeout
+    configuration.connectTimeout = handshakeTimeout
+    let channel = try hybridChannel(
+      port: silent.port, certificate: server.certificate!, preferred: .quic, configuration: configuration)
     let used = try await transport(of: channel)
     XCTAssertEqual(used, "HTTP/2")
-    channel.close()
+    return SilentQUICRace(
+      silent: silent, server: server, channel: channel, metrics: metrics,
+      tcp: [(TandemMetric.Label.transport, "tcp"), (TandemMetric.Label.target, target)],
+      quic: [(TandemMetric.Label.transport, "quic"), (TandemMetric.Label.target, target)])
+  }
 
-    let quic = [(TandemMetric.Label.transport, "quic"), (TandemMetric.Label.target, target)]
-    let marked = await eventually { metrics.counterValue(TandemMetric.brokenMarks.name, labels: quic) == 1 }
+  func testCloseStopsLosingQUICAttempt() async throws {
+    // Closing the channel stops the QUIC handshake after the 1 s grace period, before its 3 s
+    // timeout, and QUIC is marked broken then, because it had not finished while TCP worked.
+    let race = try await startSilentQUICRace(handshakeTimeout: .seconds(3))
+    defer { race.silent.close() }
+    let metrics = race.metrics
+    race.channel.close()
+
+    let marked = await eventually { metrics.counterValue(TandemMetric.brokenMarks.name, labels: race.quic) == 1 }
     XCTAssertTrue(marked, "the stopped QUIC attempt marks QUIC broken:\n\(metrics.render())")
-    XCTAssertTrue(TransportHealth.shared.isQUICBroken(target))
+    XCTAssertTrue(TransportHealth.shared.isQUICBroken("127.0.0.1:\(race.silent.port)"))
     // Past the 3 s handshake timeout, which a running attempt would have reached: it was
     // stopped, so it never failed at the timeout.
     try await Task.sleep(for: .milliseconds(3_500))
-    XCTAssertNil(metrics.counterValue(TandemMetric.connectionsFailed.name, labels: quic), metrics.render())
-    XCTAssertEqual(metrics.counterValue(TandemMetric.brokenMarks.name, labels: quic), 1, metrics.render())
-    await server.stop()
+    XCTAssertNil(metrics.counterValue(TandemMetric.connectionsFailed.name, labels: race.quic), metrics.render())
+    XCTAssertEqual(metrics.counterValue(TandemMetric.brokenMarks.name, labels: race.quic), 1, metrics.render())
+    await race.server.stop()
   }
 
   func testShutdownStopsAttemptsAtOnce() async throws {
-    // As in testCloseStopsLosingQUICAttempt, TCP wins while QUIC gets no reply. shutdown()
-    // stops the QUIC attempt at once and returns when nothing of the channel runs any more.
-    let silent = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-    defer { close(silent) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(silent, $0, length) == 0 && getsockname(silent, $0, &length) == 0 }
-    }
-    XCTAssertTrue(bound)
-    let port = Int(UInt16(bigEndian: address.sin_port))
-    let server = try await TestServer.start(tls: true, transports: [.tcp], port: port)
-    let target = "127.0.0.1:\(port)"
-    let metrics = PrometheusMetrics()
-    var configuration = Channel.Configuration.defaults
-    configuration.metrics = metrics
-    configuration.http3.handshakeTimeout = .seconds(30)
-    let channel = try hybridChannel(port: port, certificate: server.certificate!, preferred: .quic, configuration: configuration)
-    let used = try await transport(of: channel)
-    XCTAssertEqual(used, "HTTP/2")
+    // shutdown() stops the QUIC attempt at once and returns when nothing of the channel runs
+    // any more.
+    let race = try await startSilentQUICRace(handshakeTimeout: .seconds(30))
+    defer { race.silent.close() }
+    let metrics = race.metrics
 
-    await channel.shutdown()
-    let tcp = [(TandemMetric.Label.transport, "tcp"), (TandemMetric.Label.target, target)]
-    let quic = [(TandemMetric.Label.transport, "quic"), (TandemMetric.Label.target, target)]
-    XCTAssertEqual(metrics.gaugeValue(TandemMetric.connectionsOpen.name, labels: tcp), 0, "the TCP connection has closed")
-    XCTAssertNil(metrics.counterValue(TandemMetric.connectionsFailed.name, labels: quic), "the QUIC attempt was stopped, not failed")
+    await race.channel.shutdown()
+    XCTAssertEqual(metrics.gaugeValue(TandemMetric.connectionsOpen.name, labels: race.tcp), 0, "the TCP connection has closed")
     XCTAssertNil(
-      metrics.counterValue(TandemMetric.brokenMarks.name, labels: quic),
-      "an attempt stopped by shutdown right away says nothing about QUIC:\n\(metrics.render())")
-    await assertRPCError(.unavailable) { try await self.transport(of: channel) }
-    await server.stop()
+      metrics.counterValue(TandemMetric.connectionsFailed.name, labels: race.quic), "the QUIC attempt was stopped, not failed")
+    XCTAssertNil(
+      metrics.counterValue(TandemMetric.brokenMarks.name, labels: race.quic),
+      "an attempt stopped by shutdown right away shows nothing about QUIC:\n\(metrics.render())")
+    await assertRPCError(.unavailable) { try await self.transport(of: race.channel) }
+    await race.server.stop()
   }
 
   func testClearlySlowerThreshold() {
@@ -538,14 +496,6 @@ final class AdaptiveTransportTests: XCTestCase {
         ControlService.transport, request: Echo_V1_EchoRequest(), metadata: [:], options: .defaults
       ) { try $0.message }
       return response.text
-    }
-    func eventually(_ condition: () -> Bool) async -> Bool {
-      let deadline = ContinuousClock.now + .seconds(10)
-      while ContinuousClock.now < deadline {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-      }
-      return condition()
     }
 
     // No measurements yet: both start, and TCP finishes first because QUIC takes 100 ms longer.
@@ -658,17 +608,9 @@ final class MultipleAddressTests: XCTestCase {
 
   func testSilentQUICAddressIsOvertakenByNext() async throws {
     let server = try await TestServer.start(tls: true, transports: [.quic])
-    let silent = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-    defer { close(silent) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(silent, $0, length) == 0 && getsockname(silent, $0, &length) == 0 }
-    }
-    XCTAssertTrue(bound)
-    let silentPort = Int(UInt16(bigEndian: address.sin_port))
+    let silent = try SilentSocket(SOCK_DGRAM)
+    defer { silent.close() }
+    let silentPort = silent.port
     let channel = try Channel(
       target: "ipv4:127.0.0.1:\(silentPort),127.0.0.1:\(server.port)", transport: .quic,
       security: .tls(trust: .caFile(server.certificate!.certificatePath), serverName: "localhost"),

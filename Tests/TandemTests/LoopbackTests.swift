@@ -477,19 +477,9 @@ final class QUICLoopbackTests: LoopbackTests {
 
   func testDeadlineCoversConnecting() async throws {
     // A UDP socket that never replies: the handshake cannot finish, so only the deadline ends the call.
-    let silent = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-    defer { close(silent) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-        _ = bind(silent, pointer, length)
-        return getsockname(silent, pointer, &length)
-      }
-    }
-    let port = Int(UInt16(bigEndian: address.sin_port))
+    let silent = try SilentSocket(SOCK_DGRAM)
+    defer { silent.close() }
+    let port = silent.port
     let channel = try Channel(target: "127.0.0.1:\(port)", transport: .quic, security: .insecure)
     // Without the deadline ending the wait, the call would fail with UNAVAILABLE once the
     // handshake timed out.

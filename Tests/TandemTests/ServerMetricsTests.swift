@@ -91,14 +91,4 @@ final class ServerMetricsTests: XCTestCase {
     channel.close()
     await server.stop()
   }
-
-  /// Waits up to `limit` for `condition`, polling every 20 ms.
-  private func eventually(within limit: Duration = .seconds(10), _ condition: () -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + limit
-    while ContinuousClock.now < deadline {
-      if condition() { return true }
-      try? await Task.sleep(for: .milliseconds(20))
-    }
-    return condition()
-  }
 }
