@@ -6,7 +6,7 @@ import Glibc
 
 /// A socket on 127.0.0.1 that never reads or replies: QUIC handshakes to a UDP one get no
 /// response, and TCP connections to a listening TCP one complete in the kernel but TLS never
-/// starts. It closes when the value is closed with ``close()``.
+/// starts. ``close()`` closes it.
 struct SilentSocket {
   let descriptor: Int32
   let port: Int
@@ -47,7 +47,7 @@ struct SilentSocketError: Error, CustomStringConvertible {
   let description: String
 }
 
-/// Waits up to `limit` for `condition`, polling every 20 ms, and returns whether it held.
+/// Waits up to `limit` for `condition`, polling every 20 ms, and returns whether it became true.
 func eventually(within limit: Duration = .seconds(10), _ condition: () -> Bool) async -> Bool {
   let deadline = ContinuousClock.now + limit
   while ContinuousClock.now < deadline {

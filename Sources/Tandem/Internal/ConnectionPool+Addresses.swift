@@ -74,7 +74,7 @@ final class AddressRaceRunner: Sendable {
   private let machine: Mutex<AddressRace>
   private let outcomes = Mutex<[Int: Outcome]>([:])
   private let errors = Mutex<[Int: any Error]>([:])
-  private let continuation = Mutex<CheckedContinuation<Outcome, any Error>?>(nil)
+  private let continuation = OnceContinuation<Outcome>()
   /// The attempts started so far, which a cancellation stops.
   private let attempts = Mutex<[Task<Void, Never>]>([])
 
@@ -92,7 +92,7 @@ final class AddressRaceRunner: Sendable {
 
   /// Starts the first address; the outcome resumes `continuation`.
   func begin(continuation: CheckedContinuation<Outcome, any Error>) {
-    self.continuation.withLock { $0 = continuation }
+    self.continuation.set(continuation)
     perform(machine.withLock { $0.begin() })
   }
 
@@ -143,11 +143,7 @@ final class AddressRaceRunner: Sendable {
   }
 
   private func resume(_ result: Result<Outcome, any Error>) {
-    let continuation = self.continuation.withLock { stored in
-      defer { stored = nil }
-      return stored
-    }
-    continuation?.resume(with: result)
+    continuation.resume(with: result)
   }
 
   private func perform(_ actions: [AddressRace.Action]) {

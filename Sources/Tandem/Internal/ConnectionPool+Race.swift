@@ -44,7 +44,7 @@ final class RaceRunner: Sendable {
   private let attempts = Mutex<[Task<Void, Never>]>([])
   /// When the QUIC attempt of the race started, to tell a stale failure from a new one.
   private let quicStarted = Mutex<ContinuousClock.Instant?>(nil)
-  private let continuation = Mutex<CheckedContinuation<any HTTPClientConnection, any Error>?>(nil)
+  private let continuation = OnceContinuation<any HTTPClientConnection>()
 
   init(pool: ConnectionPool, preferred: ConnectionRace.Transport, attemptNumber: UInt64) {
     self.pool = pool
@@ -58,7 +58,7 @@ final class RaceRunner: Sendable {
   func begin(
     startBoth: Bool, delay: Duration, continuation: CheckedContinuation<any HTTPClientConnection, any Error>
   ) {
-    self.continuation.withLock { $0 = continuation }
+    self.continuation.set(continuation)
     perform(machine.withLock { $0.begin(startBoth: startBoth) })
     guard !startBoth else { return }
     Task {
@@ -118,11 +118,7 @@ final class RaceRunner: Sendable {
   }
 
   private func resume(_ result: Result<any HTTPClientConnection, any Error>) {
-    let continuation = self.continuation.withLock { stored in
-      defer { stored = nil }
-      return stored
-    }
-    continuation?.resume(with: result)
+    continuation.resume(with: result)
   }
 
   private func perform(_ actions: [ConnectionRace.Action]) {

@@ -52,44 +52,12 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     /// refers to its `HTTPClientConnection` object only weakly.
     var counted: [ObjectIdentifier: (connection: any HTTPClientConnection, transport: ConnectionRace.Transport)] = [:]
     /// The calls waiting for the current attempt, which `close()` fails at once.
-    var waiters: [UInt64: Waiter] = [:]
+    var waiters: [UInt64: OnceContinuation<any HTTPClientConnection>] = [:]
     var nextWaiterID: UInt64 = 0
     /// Connection attempts running in the background, such as the losing side of a race or
     /// an Alt-Svc upgrade, which `close()` cancels after a grace period.
     var backgroundTasks: [UInt64: Task<Void, Never>] = [:]
     var nextBackgroundTaskID: UInt64 = 0
-  }
-
-  /// A call waiting for a connection attempt, resumed once by whichever outcome comes first.
-  final class Waiter: Sendable {
-    private let lock = Mutex<CheckedContinuation<any HTTPClientConnection, any Error>?>(nil)
-    private let finished = Atomic<Bool>(false)
-    private let storedID = Atomic<UInt64>(0)
-
-    /// The key of this waiter in the pool's `waiters`.
-    var id: UInt64 {
-      get { storedID.load(ordering: .relaxed) }
-      set { storedID.store(newValue, ordering: .relaxed) }
-    }
-
-    func set(_ continuation: CheckedContinuation<any HTTPClientConnection, any Error>) {
-      lock.withLock { $0 = continuation }
-      // A cancellation that came before the continuation existed resumes it now.
-      if finished.load(ordering: .acquiring) {
-        lock.withLock { stored in
-          defer { stored = nil }
-          return stored
-        }?.resume(throwing: CancellationError())
-      }
-    }
-
-    func finish(_ result: Result<any HTTPClientConnection, any Error>) {
-      guard finished.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
-      lock.withLock { stored in
-        defer { stored = nil }
-        return stored
-      }?.resume(with: result)
-    }
   }
 
   init(target: ChannelTarget, policy: TransportPolicy.Kind, security: Channel.Security, configuration: Channel.Configuration) {
@@ -114,14 +82,6 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
       quicTLS = nil
     }
     self.scheme = security.isSecure ? "https" : "http"
-  }
-
-  deinit {
-    // An open connection keeps its delegate, this pool, alive, so every counted connection
-    // has usually reported its close by now. Any left can no longer report it.
-    for entry in state.withLock({ $0.counted.values }) {
-      recordOpenChange(entry.transport, by: -1)
-    }
   }
 
   func connection(deadline: ContinuousClock.Instant?) async throws -> any HTTPClientConnection {
@@ -151,41 +111,43 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     _ attempt: Task<any HTTPClientConnection, any Error>, until deadline: ContinuousClock.Instant?
   ) async throws -> any HTTPClientConnection {
     let targetName = self.targetName
-    let waiter = Waiter()
+    let waiter = OnceContinuation<any HTTPClientConnection>()
+    let waiterID = state.withLock { state in
+      state.nextWaiterID &+= 1
+      return state.nextWaiterID
+    }
     return try await withTaskCancellationHandler {
       try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<any HTTPClientConnection, any Error>) in
         waiter.set(continuation)
         let registered = state.withLock { state -> Bool in
           guard !state.closed else { return false }
-          state.nextWaiterID &+= 1
-          waiter.id = state.nextWaiterID
-          state.waiters[waiter.id] = waiter
+          state.waiters[waiterID] = waiter
           return true
         }
         guard registered else {
-          waiter.finish(.failure(closedError))
+          waiter.resume(with: .failure(closedError))
           return
         }
         let timer = deadline.map { deadline in
           Task {
             try? await Task.sleep(until: deadline, clock: .continuous)
-            waiter.finish(
-              .failure(RPCError(code: .deadlineExceeded, message: "the deadline passed while connecting to \(targetName)")))
+            let expired = RPCError(code: .deadlineExceeded, message: "the deadline passed while connecting to \(targetName)")
+            waiter.resume(with: .failure(expired))
           }
         }
         Task {
           do {
             let connection = try await attempt.value
-            waiter.finish(.success(connection))
+            waiter.resume(with: .success(connection))
           } catch {
-            waiter.finish(.failure(self.callError(for: error)))
+            waiter.resume(with: .failure(self.callError(for: error)))
           }
           timer?.cancel()
-          _ = self.state.withLock { $0.waiters.removeValue(forKey: waiter.id) }
+          _ = self.state.withLock { $0.waiters.removeValue(forKey: waiterID) }
         }
       }
     } onCancel: {
-      waiter.finish(.failure(CancellationError()))
+      waiter.resume(with: .failure(CancellationError()))
     }
   }
 
@@ -288,7 +250,7 @@ final class ConnectionPool: HTTPConnectionSource, HTTPClientConnectionDelegate, 
     }
     // Calls waiting for a connection fail now, not when the attempt ends.
     for waiter in waiters {
-      waiter.finish(.failure(closedError))
+      waiter.resume(with: .failure(closedError))
     }
     connection?.close()
   }
