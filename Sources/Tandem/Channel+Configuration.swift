@@ -25,9 +25,9 @@ public struct TransportPolicy: Sendable, Hashable, CustomStringConvertible {
   /// carries the calls; calls made during the race wait for it within their deadline. Needs
   /// TLS, because QUIC always uses it.
   ///
-  /// With either preference, a channel whose calls go over TCP moves new calls to QUIC when the
-  /// server advertises HTTP/3 in `Alt-Svc` and a QUIC connection comes up, unless QUIC's
-  /// handshake round trip is over 1.5 times TCP's plus 10 ms.
+  /// With either preference, a channel whose calls go over TCP moves new calls to QUIC once the
+  /// server advertises HTTP/3 in `Alt-Svc` and a QUIC connection comes up. It stays on TCP when
+  /// QUIC's handshake round trip is over 1.5 times TCP's plus 10 ms.
   public static func hybrid(preferred: Preference) -> TransportPolicy {
     TransportPolicy(kind: .hybrid(preferQUIC: preferred == .quic))
   }

@@ -1,7 +1,7 @@
 import Synchronization
 
-/// A continuation that the first of several racing outcomes resumes; later outcomes do
-/// nothing. An outcome that comes before the continuation is set, such as a cancellation, is
+/// A continuation that the first of several racing outcomes resumes, and later outcomes leave
+/// alone. An outcome that comes before the continuation is set, such as a cancellation, is
 /// kept and delivered when it is set.
 final class OnceContinuation<Value: Sendable>: Sendable {
   private enum Stage {
